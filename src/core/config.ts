@@ -1,0 +1,241 @@
+/**
+ * Risk configuration: the `risk.json` format of DESIGN.md, validated into typed values.
+ *
+ * Weights, fractions, ratios and penalties are wads (1e18 = 1.0); caps are amounts in the
+ * asset's base units. Every rule below is checked, and every violation is reported with
+ * the path of its field, all at once.
+ */
+import { WAD, pow10, WAD_DECIMALS } from './fixed.ts';
+import { InputReader, join, type InputIssue } from './input.ts';
+import { err, ok, type Result } from './result.ts';
+
+export type Level = 'initial' | 'maintenance';
+export const LEVELS: readonly Level[] = ['initial', 'maintenance'];
+
+/** One weight per margin level. */
+export interface LevelWeights {
+  readonly initialWad: bigint;
+  readonly maintenanceWad: bigint;
+}
+
+export interface AssetConfig {
+  readonly id: string;
+  readonly decimals: number;
+  /** 10^decimals: base units in one whole unit. */
+  readonly unit: bigint;
+  /** Absent: not accepted as collateral (a positive balance counts for nothing). */
+  readonly collateral?: LevelWeights;
+  /** Absent: cannot be borrowed. */
+  readonly liability?: LevelWeights;
+  readonly liquidationPenaltyWad: bigint;
+  /** Absent: no cap on the sum of all deposits, in base units. */
+  readonly depositCap?: bigint;
+  /** Absent: no cap on the sum of all borrows, in base units. */
+  readonly borrowCap?: bigint;
+}
+
+export interface MarketConfig {
+  readonly id: string;
+  readonly base: string;
+  readonly marginFraction: LevelWeights;
+  /**
+   * Size-scaled margin: marginFraction_L = max(base_L, factor × √(|size| × price)), with the
+   * notional in whole USD. Zero turns scaling off.
+   */
+  readonly sizeScalingFactorWad: bigint;
+  /** Weight of positive unrealised PnL per level, in [0, 1]. */
+  readonly positivePnlWeight: LevelWeights;
+}
+
+export interface RiskConfig {
+  readonly quote: string;
+  /** Warning (margin call) when the maintenance ratio is below this; ≥ 1. */
+  readonly warningRatioWad: bigint;
+  readonly assets: ReadonlyMap<string, AssetConfig>;
+  readonly markets: ReadonlyMap<string, MarketConfig>;
+}
+
+export const DEFAULT_WARNING_RATIO_WAD = (WAD * 11n) / 10n;
+const DECIMALS_RANGE = { min: 0, max: 36 } as const;
+
+const TOP_FIELDS = ['quote', 'warningRatio', 'assets', 'markets'] as const;
+const ASSET_FIELDS = ['id', 'decimals', 'collateral', 'liability', 'liquidationPenalty', 'depositCap', 'borrowCap'];
+const WEIGHT_FIELDS = ['initialWeight', 'maintenanceWeight'];
+const MARKET_FIELDS = [
+  'id',
+  'base',
+  'initialMarginFraction',
+  'maintenanceMarginFraction',
+  'sizeScalingFactor',
+  'positivePnlWeight',
+];
+const PNL_WEIGHT_FIELDS = ['initial', 'maintenance'];
+
+const ZERO_TO_ONE = { min: 0n, max: WAD, text: '[0, 1]' };
+const ABOVE_ZERO_TO_ONE = { min: 0n, minExclusive: true, max: WAD, text: '(0, 1]' };
+const OPEN_ZERO_ONE = { min: 0n, minExclusive: true, max: WAD, maxExclusive: true, text: '(0, 1)' };
+const ONE_OR_MORE = { min: WAD, text: '[1, ∞)' };
+const PENALTY_RANGE = { min: 0n, max: WAD / 2n, maxExclusive: true, text: '[0, 0.5)' };
+const NON_NEGATIVE = { min: 0n, text: '[0, ∞)' };
+
+/** Validates a parsed `risk.json`. Returns every issue found, or the typed configuration. */
+export function parseRiskConfig(json: unknown): Result<RiskConfig, readonly InputIssue[]> {
+  const reader = new InputReader();
+  const top = reader.object(json, '', TOP_FIELDS);
+  if (top === undefined) return err(reader.issues);
+
+  const quote = reader.required(top, 'quote', '', (v) => reader.identifier(v, 'quote'));
+  const warningRatioWad =
+    reader.optional(top, 'warningRatio', (v) => reader.decimalWithin(v, 'warningRatio', WAD_DECIMALS, ONE_OR_MORE)) ??
+    DEFAULT_WARNING_RATIO_WAD;
+
+  const assets = new Map<string, AssetConfig>();
+  const assetList = reader.required(top, 'assets', '', (v) => reader.array(v, 'assets')) ?? [];
+  assetList.forEach((value, index) => {
+    const asset = readAsset(reader, value, join('assets', index));
+    if (asset === undefined) return;
+    if (assets.has(asset.id)) reader.fail(join(join('assets', index), 'id'), `duplicate asset id "${asset.id}"`);
+    else assets.set(asset.id, asset);
+  });
+
+  const markets = new Map<string, MarketConfig>();
+  const marketList = reader.optional(top, 'markets', (v) => reader.array(v, 'markets')) ?? [];
+  marketList.forEach((value, index) => {
+    const field = join('markets', index);
+    const market = readMarket(reader, value, field);
+    if (market === undefined) return;
+    if (markets.has(market.id) || assets.has(market.id)) {
+      reader.fail(join(field, 'id'), `duplicate id "${market.id}" (market ids must differ from each other and from asset ids)`);
+    } else if (!assets.has(market.base)) {
+      reader.fail(join(field, 'base'), `unknown asset "${market.base}"`);
+    } else {
+      markets.set(market.id, market);
+    }
+  });
+
+  if (quote !== undefined && assetList.length > 0 && !assets.has(quote)) {
+    reader.fail('quote', `quote asset "${quote}" is not among the assets`);
+  }
+  if (reader.issues.length > 0 || quote === undefined) return err(reader.issues);
+  return ok({ quote, warningRatioWad, assets, markets });
+}
+
+function readAsset(reader: InputReader, value: unknown, field: string): AssetConfig | undefined {
+  const record = reader.object(value, field, ASSET_FIELDS);
+  if (record === undefined) return undefined;
+  const id = reader.required(record, 'id', field, (v) => reader.identifier(v, join(field, 'id')));
+  const decimals = reader.required(record, 'decimals', field, (v) =>
+    reader.integer(v, join(field, 'decimals'), DECIMALS_RANGE),
+  );
+  const collateral = reader.optional(record, 'collateral', (v) =>
+    readWeights(reader, v, join(field, 'collateral'), 'collateral'),
+  );
+  const liability = reader.optional(record, 'liability', (v) =>
+    readWeights(reader, v, join(field, 'liability'), 'liability'),
+  );
+  const liquidationPenaltyWad =
+    reader.optional(record, 'liquidationPenalty', (v) =>
+      reader.decimalWithin(v, join(field, 'liquidationPenalty'), WAD_DECIMALS, PENALTY_RANGE),
+    ) ?? 0n;
+  if (id === undefined || decimals === undefined) return undefined;
+  const depositCap = reader.optional(record, 'depositCap', (v) =>
+    reader.decimalWithin(v, join(field, 'depositCap'), decimals, NON_NEGATIVE),
+  );
+  const borrowCap = reader.optional(record, 'borrowCap', (v) =>
+    reader.decimalWithin(v, join(field, 'borrowCap'), decimals, NON_NEGATIVE),
+  );
+  if (borrowCap !== undefined && liability === undefined) {
+    reader.fail(join(field, 'borrowCap'), 'a borrow cap needs a "liability" section (the asset is not borrowable)');
+  }
+  return {
+    id,
+    decimals,
+    unit: pow10(decimals),
+    liquidationPenaltyWad,
+    ...(collateral && { collateral }),
+    ...(liability && { liability }),
+    ...(depositCap !== undefined && { depositCap }),
+    ...(borrowCap !== undefined && { borrowCap }),
+  };
+}
+
+/**
+ * Collateral weights: initial in [0, 1], maintenance in (0, 1], initial ≤ maintenance.
+ * Liability weights: both ≥ 1, initial ≥ maintenance.
+ */
+function readWeights(
+  reader: InputReader,
+  value: unknown,
+  field: string,
+  side: 'collateral' | 'liability',
+): LevelWeights | undefined {
+  const record = reader.object(value, field, WEIGHT_FIELDS);
+  if (record === undefined) return undefined;
+  const initialBounds = side === 'collateral' ? ZERO_TO_ONE : ONE_OR_MORE;
+  const maintenanceBounds = side === 'collateral' ? ABOVE_ZERO_TO_ONE : ONE_OR_MORE;
+  const initialWad = reader.required(record, 'initialWeight', field, (v) =>
+    reader.decimalWithin(v, join(field, 'initialWeight'), WAD_DECIMALS, initialBounds),
+  );
+  const maintenanceWad = reader.required(record, 'maintenanceWeight', field, (v) =>
+    reader.decimalWithin(v, join(field, 'maintenanceWeight'), WAD_DECIMALS, maintenanceBounds),
+  );
+  if (initialWad === undefined || maintenanceWad === undefined) return undefined;
+  if (side === 'collateral' && initialWad > maintenanceWad) {
+    return reader.fail(join(field, 'initialWeight'), 'collateral initial weight must not exceed the maintenance weight');
+  }
+  if (side === 'liability' && initialWad < maintenanceWad) {
+    return reader.fail(join(field, 'initialWeight'), 'liability initial weight must not be below the maintenance weight');
+  }
+  return { initialWad, maintenanceWad };
+}
+
+function readMarket(reader: InputReader, value: unknown, field: string): MarketConfig | undefined {
+  const record = reader.object(value, field, MARKET_FIELDS);
+  if (record === undefined) return undefined;
+  const id = reader.required(record, 'id', field, (v) => reader.identifier(v, join(field, 'id')));
+  const base = reader.required(record, 'base', field, (v) => reader.identifier(v, join(field, 'base')));
+  const initialWad = reader.required(record, 'initialMarginFraction', field, (v) =>
+    reader.decimalWithin(v, join(field, 'initialMarginFraction'), WAD_DECIMALS, OPEN_ZERO_ONE),
+  );
+  const maintenanceWad = reader.required(record, 'maintenanceMarginFraction', field, (v) =>
+    reader.decimalWithin(v, join(field, 'maintenanceMarginFraction'), WAD_DECIMALS, OPEN_ZERO_ONE),
+  );
+  const sizeScalingFactorWad =
+    reader.optional(record, 'sizeScalingFactor', (v) =>
+      reader.decimalWithin(v, join(field, 'sizeScalingFactor'), WAD_DECIMALS, NON_NEGATIVE),
+    ) ?? 0n;
+  const positivePnlWeight = reader.optional(record, 'positivePnlWeight', (v) =>
+    readPnlWeights(reader, v, join(field, 'positivePnlWeight')),
+  ) ?? { initialWad: WAD, maintenanceWad: WAD };
+  if (id === undefined || base === undefined || initialWad === undefined || maintenanceWad === undefined) {
+    return undefined;
+  }
+  if (initialWad <= maintenanceWad) {
+    return reader.fail(
+      join(field, 'initialMarginFraction'),
+      'initial margin fraction must be greater than the maintenance margin fraction',
+    );
+  }
+  return { id, base, marginFraction: { initialWad, maintenanceWad }, sizeScalingFactorWad, positivePnlWeight };
+}
+
+function readPnlWeights(reader: InputReader, value: unknown, field: string): LevelWeights | undefined {
+  const record = reader.object(value, field, PNL_WEIGHT_FIELDS);
+  if (record === undefined) return undefined;
+  const initialWad = reader.required(record, 'initial', field, (v) =>
+    reader.decimalWithin(v, join(field, 'initial'), WAD_DECIMALS, ZERO_TO_ONE),
+  );
+  const maintenanceWad = reader.required(record, 'maintenance', field, (v) =>
+    reader.decimalWithin(v, join(field, 'maintenance'), WAD_DECIMALS, ZERO_TO_ONE),
+  );
+  if (initialWad === undefined || maintenanceWad === undefined) return undefined;
+  if (initialWad > maintenanceWad) {
+    return reader.fail(join(field, 'initial'), 'initial PnL weight must not exceed the maintenance weight');
+  }
+  return { initialWad, maintenanceWad };
+}
+
+/** The weight of `level` from a pair of level weights. */
+export function atLevel(weights: LevelWeights, level: Level): bigint {
+  return level === 'initial' ? weights.initialWad : weights.maintenanceWad;
+}
