@@ -6,7 +6,7 @@
  * the path of its field, all at once.
  */
 import { WAD, pow10, WAD_DECIMALS } from './fixed.ts';
-import { InputReader, join, type InputIssue } from './input.ts';
+import { InputReader, join, type DecimalBounds, type InputIssue } from './input.ts';
 import { err, ok, type Result } from './result.ts';
 
 export type Level = 'initial' | 'maintenance';
@@ -32,7 +32,31 @@ export interface AssetConfig {
   readonly depositCap?: bigint;
   /** Absent: no cap on the sum of all borrows, in base units. */
   readonly borrowCap?: bigint;
+  readonly interest: InterestModel;
 }
+
+/**
+ * Utilisation-based interest with a kink (annual rates, wads):
+ * borrowRate = base + slopeBelow × min(U, optimal) / optimal
+ *                   + slopeAbove × max(0, U − optimal) / (1 − optimal).
+ * Lenders earn borrowRate × U × (1 − reserveFactor); the reserve share goes to the fee pool.
+ */
+export interface InterestModel {
+  readonly baseRateWad: bigint;
+  readonly optimalUtilizationWad: bigint;
+  readonly slopeBelowWad: bigint;
+  readonly slopeAboveWad: bigint;
+  readonly reserveFactorWad: bigint;
+}
+
+/** No interest: an asset without an `interest` section. */
+export const NO_INTEREST: InterestModel = {
+  baseRateWad: 0n,
+  optimalUtilizationWad: (WAD * 8n) / 10n,
+  slopeBelowWad: 0n,
+  slopeAboveWad: 0n,
+  reserveFactorWad: 0n,
+};
 
 export interface MarketConfig {
   readonly id: string;
@@ -59,7 +83,17 @@ export const DEFAULT_WARNING_RATIO_WAD = (WAD * 11n) / 10n;
 const DECIMALS_RANGE = { min: 0, max: 36 } as const;
 
 const TOP_FIELDS = ['quote', 'warningRatio', 'assets', 'markets'] as const;
-const ASSET_FIELDS = ['id', 'decimals', 'collateral', 'liability', 'liquidationPenalty', 'depositCap', 'borrowCap'];
+const ASSET_FIELDS = [
+  'id',
+  'decimals',
+  'collateral',
+  'liability',
+  'liquidationPenalty',
+  'depositCap',
+  'borrowCap',
+  'interest',
+];
+const INTEREST_FIELDS = ['baseRate', 'optimalUtilization', 'slopeBelow', 'slopeAbove', 'reserveFactor'];
 const WEIGHT_FIELDS = ['initialWeight', 'maintenanceWeight'];
 const MARKET_FIELDS = [
   'id',
@@ -77,6 +111,7 @@ const OPEN_ZERO_ONE = { min: 0n, minExclusive: true, max: WAD, maxExclusive: tru
 const ONE_OR_MORE = { min: WAD, text: '[1, ∞)' };
 const PENALTY_RANGE = { min: 0n, max: WAD / 2n, maxExclusive: true, text: '[0, 0.5)' };
 const NON_NEGATIVE = { min: 0n, text: '[0, ∞)' };
+const ZERO_TO_ONE_OPEN = { min: 0n, max: WAD, maxExclusive: true, text: '[0, 1)' };
 
 /** Validates a parsed `risk.json`. Returns every issue found, or the typed configuration. */
 export function parseRiskConfig(json: unknown): Result<RiskConfig, readonly InputIssue[]> {
@@ -144,6 +179,8 @@ function readAsset(reader: InputReader, value: unknown, field: string): AssetCon
   const borrowCap = reader.optional(record, 'borrowCap', (v) =>
     reader.decimalWithin(v, join(field, 'borrowCap'), decimals, NON_NEGATIVE),
   );
+  const interest =
+    reader.optional(record, 'interest', (v) => readInterest(reader, v, join(field, 'interest'))) ?? NO_INTEREST;
   if (borrowCap !== undefined && liability === undefined) {
     reader.fail(join(field, 'borrowCap'), 'a borrow cap needs a "liability" section (the asset is not borrowable)');
   }
@@ -152,6 +189,7 @@ function readAsset(reader: InputReader, value: unknown, field: string): AssetCon
     decimals,
     unit: pow10(decimals),
     liquidationPenaltyWad,
+    interest,
     ...(collateral && { collateral }),
     ...(liability && { liability }),
     ...(depositCap !== undefined && { depositCap }),
@@ -187,6 +225,28 @@ function readWeights(
     return reader.fail(join(field, 'initialWeight'), 'liability initial weight must not be below the maintenance weight');
   }
   return { initialWad, maintenanceWad };
+}
+
+function readInterest(reader: InputReader, value: unknown, field: string): InterestModel | undefined {
+  const record = reader.object(value, field, INTEREST_FIELDS);
+  if (record === undefined) return undefined;
+  const rate = (key: string, bounds: DecimalBounds): bigint | undefined =>
+    reader.required(record, key, field, (v) => reader.decimalWithin(v, join(field, key), WAD_DECIMALS, bounds));
+  const baseRateWad = rate('baseRate', NON_NEGATIVE);
+  const optimalUtilizationWad = rate('optimalUtilization', OPEN_ZERO_ONE);
+  const slopeBelowWad = rate('slopeBelow', NON_NEGATIVE);
+  const slopeAboveWad = rate('slopeAbove', NON_NEGATIVE);
+  const reserveFactorWad = rate('reserveFactor', ZERO_TO_ONE_OPEN);
+  if (
+    baseRateWad === undefined ||
+    optimalUtilizationWad === undefined ||
+    slopeBelowWad === undefined ||
+    slopeAboveWad === undefined ||
+    reserveFactorWad === undefined
+  ) {
+    return undefined;
+  }
+  return { baseRateWad, optimalUtilizationWad, slopeBelowWad, slopeAboveWad, reserveFactorWad };
 }
 
 function readMarket(reader: InputReader, value: unknown, field: string): MarketConfig | undefined {

@@ -12,9 +12,9 @@
  * up. A sum of floors is at most the floor of the sum, so totals keep that direction.
  */
 import type { Account, PerpPosition } from './account.ts';
-import { atLevel, type Level, type LevelWeights, type MarketConfig, type RiskConfig } from './config.ts';
+import type { AssetConfig, Level, LevelWeights, MarketConfig, RiskConfig } from './config.ts';
 import { abs, divDown, divUp, max, mulDivUp, sqrtUp, WAD } from './fixed.ts';
-import { priceHigh, priceLow, type PriceBook } from './prices.ts';
+import { priceHigh, priceLow, type Price, type PriceBook } from './prices.ts';
 import { err, ok, type Result } from './result.ts';
 
 /** What one balance or position adds to each side at one level (USD wads). */
@@ -79,7 +79,12 @@ const NO_WEIGHT: LevelWeights = { initialWad: 0n, maintenanceWad: 0n };
 /** A debt in an asset that cannot be borrowed (bad debt, say) still counts in full. */
 const UNIT_WEIGHT: LevelWeights = { initialWad: WAD, maintenanceWad: WAD };
 
-/** Values an account at both margin levels with its full breakdown. */
+/**
+ * Values an account at both margin levels with its full breakdown.
+ *
+ * Each balance and position first passes its guards (known asset or market, a price), in
+ * the order of the error codes; past them its valuation cannot fail.
+ */
 export function evaluateAccount(
   account: Account,
   prices: PriceBook,
@@ -88,15 +93,21 @@ export function evaluateAccount(
   const breakdown: Contribution[] = [];
   for (const [asset, amount] of account.balances) {
     if (amount === 0n) continue;
-    const contribution = balanceContribution(asset, amount, prices, config);
-    if (!contribution.ok) return contribution;
-    breakdown.push(contribution.value);
+    const assetConfig = config.assets.get(asset);
+    if (assetConfig === undefined) return err({ code: 'UNKNOWN_ASSET', asset });
+    const price = prices.get(asset);
+    if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset });
+    breakdown.push(balanceContribution(asset, amount, price, assetConfig));
   }
   for (const position of account.perps.values()) {
     if (position.size === 0n) continue;
-    const contribution = perpContribution(position, prices, config);
-    if (!contribution.ok) return contribution;
-    breakdown.push(contribution.value);
+    const market = config.markets.get(position.market);
+    if (market === undefined) return err({ code: 'UNKNOWN_MARKET', market: position.market });
+    const base = config.assets.get(market.base);
+    if (base === undefined) return err({ code: 'UNKNOWN_ASSET', asset: market.base });
+    const price = prices.get(market.base);
+    if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset: market.base });
+    breakdown.push(perpContribution(position, market, base, price));
   }
   const initial = levelHealth(breakdown, 'initial');
   const maintenance = levelHealth(breakdown, 'maintenance');
@@ -114,22 +125,14 @@ export function isBelowRatio(level: LevelHealth, ratioWad: bigint): boolean {
   return level.liabilitiesUsd > 0n && level.assetsUsd * WAD < ratioWad * level.liabilitiesUsd;
 }
 
-function balanceContribution(
-  asset: string,
-  amount: bigint,
-  prices: PriceBook,
-  config: RiskConfig,
-): Result<BalanceContribution, ValuationError> {
-  const assetConfig = config.assets.get(asset);
-  if (assetConfig === undefined) return err({ code: 'UNKNOWN_ASSET', asset });
-  const price = prices.get(asset);
-  if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset });
+/** A holding at price − confidence times its collateral weight (down); a debt at price + confidence times its liability weight (up). */
+function balanceContribution(asset: string, amount: bigint, price: Price, assetConfig: AssetConfig): BalanceContribution {
   const scale = assetConfig.unit * WAD;
   if (amount > 0n) {
     const priceWad = priceLow(price);
     const weight = assetConfig.collateral ?? NO_WEIGHT;
     const valueScaled = amount * priceWad;
-    return ok({
+    return {
       kind: 'balance',
       asset,
       amount,
@@ -137,12 +140,12 @@ function balanceContribution(
       weight,
       initial: { assetsUsd: divDown(valueScaled * weight.initialWad, scale), liabilitiesUsd: 0n },
       maintenance: { assetsUsd: divDown(valueScaled * weight.maintenanceWad, scale), liabilitiesUsd: 0n },
-    });
+    };
   }
   const priceWad = priceHigh(price);
   const weight = assetConfig.liability ?? UNIT_WEIGHT;
   const debtScaled = -amount * priceWad;
-  return ok({
+  return {
     kind: 'balance',
     asset,
     amount,
@@ -150,34 +153,40 @@ function balanceContribution(
     weight,
     initial: { assetsUsd: 0n, liabilitiesUsd: divUp(debtScaled * weight.initialWad, scale) },
     maintenance: { assetsUsd: 0n, liabilitiesUsd: divUp(debtScaled * weight.maintenanceWad, scale) },
-  });
+  };
+}
+
+/** A perp position's exact products, before any rounding: base units × price wad. */
+interface PerpScaled {
+  /** size × (mark − entry). */
+  readonly pnlScaled: bigint;
+  /** |size| × mark. */
+  readonly notionalScaled: bigint;
+  /** The base asset's unit (base units per whole unit). */
+  readonly unit: bigint;
+  /** unit × WAD: divides a product with one more wad factor down to USD wads. */
+  readonly unitWad: bigint;
+  /** |pnl| rounded up when the position loses; zero otherwise. */
+  readonly lossUsd: bigint;
 }
 
 function perpContribution(
   position: PerpPosition,
-  prices: PriceBook,
-  config: RiskConfig,
-): Result<PerpContribution, ValuationError> {
-  const market = config.markets.get(position.market);
-  if (market === undefined) return err({ code: 'UNKNOWN_MARKET', market: position.market });
-  const base = config.assets.get(market.base);
-  if (base === undefined) return err({ code: 'UNKNOWN_ASSET', asset: market.base });
-  const price = prices.get(market.base);
-  if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset: market.base });
-
+  market: MarketConfig,
+  base: AssetConfig,
+  price: Price,
+): PerpContribution {
   const markPriceWad = price.priceWad;
   const pnlScaled = position.size * (markPriceWad - position.entryPriceWad);
-  const notionalScaled = abs(position.size) * markPriceWad;
-  const marginFraction = scaledMarginFractions(market, divUp(notionalScaled, base.unit));
-  const level = (name: Level): LevelContribution => {
-    const requirementUsd = divUp(notionalScaled * atLevel(marginFraction, name), base.unit * WAD);
-    if (pnlScaled >= 0n) {
-      const pnlUsd = divDown(pnlScaled * atLevel(market.positivePnlWeight, name), base.unit * WAD);
-      return { assetsUsd: pnlUsd, liabilitiesUsd: requirementUsd };
-    }
-    return { assetsUsd: 0n, liabilitiesUsd: divUp(-pnlScaled, base.unit) + requirementUsd };
+  const scaled: PerpScaled = {
+    pnlScaled,
+    notionalScaled: abs(position.size) * markPriceWad,
+    unit: base.unit,
+    unitWad: base.unit * WAD,
+    lossUsd: pnlScaled < 0n ? divUp(-pnlScaled, base.unit) : 0n,
   };
-  return ok({
+  const marginFraction = perpMarginFractions(market, scaled);
+  return {
     kind: 'perp',
     market: market.id,
     size: position.size,
@@ -185,9 +194,27 @@ function perpContribution(
     markPriceWad,
     unrealizedPnlUsd: divDown(pnlScaled, base.unit),
     marginFraction,
-    initial: level('initial'),
-    maintenance: level('maintenance'),
-  });
+    initial: perpLevel(scaled, marginFraction.initialWad, market.positivePnlWeight.initialWad),
+    maintenance: perpLevel(scaled, marginFraction.maintenanceWad, market.positivePnlWeight.maintenanceWad),
+  };
+}
+
+/**
+ * One level of a perp: the margin requirement |size| × mark × fraction (up) is owed; a
+ * gain counts as assets at its PnL weight (down), a loss is owed in full (up).
+ */
+function perpLevel(scaled: PerpScaled, marginFractionWad: bigint, pnlWeightWad: bigint): LevelContribution {
+  const requirementUsd = divUp(scaled.notionalScaled * marginFractionWad, scaled.unitWad);
+  if (scaled.pnlScaled >= 0n) {
+    return { assetsUsd: divDown(scaled.pnlScaled * pnlWeightWad, scaled.unitWad), liabilitiesUsd: requirementUsd };
+  }
+  return { assetsUsd: 0n, liabilitiesUsd: scaled.lossUsd + requirementUsd };
+}
+
+/** The market's margin fractions; the notional (up) is only needed when size scaling is on. */
+function perpMarginFractions(market: MarketConfig, scaled: PerpScaled): LevelWeights {
+  if (market.sizeScalingFactorWad === 0n) return market.marginFraction;
+  return scaledMarginFractions(market, divUp(scaled.notionalScaled, scaled.unit));
 }
 
 /**

@@ -1,0 +1,90 @@
+/**
+ * Commands: what callers ask of the ledger. Each carries an idempotency key; a retry with
+ * the same key and payload returns the first outcome and changes nothing. Amounts are base
+ * units of their asset, prices and rates wads. Time enters only through commands.
+ */
+
+interface Keyed {
+  readonly idempotencyKey: string;
+}
+
+export interface DepositCommand extends Keyed {
+  readonly kind: 'deposit';
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  /** Owner of a new account (default: the account id); ignored for existing accounts. */
+  readonly owner?: string;
+}
+
+/** Past the balance, a withdrawal is a borrow, allowed only for borrowable assets within caps. */
+export interface WithdrawCommand extends Keyed {
+  readonly kind: 'withdraw';
+  readonly account: string;
+  readonly asset: string;
+  readonly amount: bigint;
+}
+
+/** Moves an amount between two accounts of one owner; past the balance it borrows. */
+export interface TransferCommand extends Keyed {
+  readonly kind: 'transfer';
+  readonly from: string;
+  readonly to: string;
+  readonly asset: string;
+  readonly amount: bigint;
+}
+
+/** A matched trade: `buyer` buys `size` base units from `seller` at `priceWad`. */
+export interface TradeCommand extends Keyed {
+  readonly kind: 'trade';
+  readonly market: string;
+  readonly priceWad: bigint;
+  readonly size: bigint;
+  readonly buyer: string;
+  readonly seller: string;
+  /** Fee rates on notional, charged in the quote asset to the fee pool. */
+  readonly buyerFeeRateWad: bigint;
+  readonly sellerFeeRateWad: bigint;
+}
+
+/** A guarded price for one asset (from the oracle). */
+export interface PriceCommand extends Keyed {
+  readonly kind: 'price';
+  readonly asset: string;
+  readonly priceWad: bigint;
+  readonly confidenceWad: bigint;
+}
+
+/** Accrues interest on every asset up to `nowMs`. */
+export interface AccrueInterestCommand extends Keyed {
+  readonly kind: 'accrueInterest';
+  readonly nowMs: number;
+}
+
+/**
+ * Applies a funding rate to a market: longs pay `rateWad` × mark price per whole base unit
+ * to shorts (a negative rate: shorts pay longs). Positions settle lazily.
+ */
+export interface FundingCommand extends Keyed {
+  readonly kind: 'funding';
+  readonly market: string;
+  readonly rateWad: bigint;
+}
+
+/** Replaces the risk configuration (the raw `risk.json` value; validated by decide). */
+export interface ConfigCommand extends Keyed {
+  readonly kind: 'config';
+  readonly config: unknown;
+}
+
+export type Command =
+  | DepositCommand
+  | WithdrawCommand
+  | TransferCommand
+  | TradeCommand
+  | PriceCommand
+  | AccrueInterestCommand
+  | FundingCommand
+  | ConfigCommand;
+
+export type CommandKind = Command['kind'];

@@ -1,0 +1,174 @@
+/**
+ * evolve(state, event): applies one event to the ledger's state, in place (see state.ts for
+ * why). Every balance change goes through `credit` in pairs whose sum is zero, and every
+ * position change through `setPosition`, so `assetNet` and `marketNet` stay at zero unless
+ * the ledger itself is wrong. Inconsistencies between an event and the state are bugs and
+ * throw: decide never emits an event that evolve cannot apply.
+ */
+import { applyFill, type Account } from '../account.ts';
+import { parseRiskConfig } from '../config.ts';
+import { max } from '../fixed.ts';
+import type { LedgerEvent, TradeFilled } from './events.ts';
+import {
+  assetStateOf,
+  emptyRecord,
+  initialAssetState,
+  initialMarketState,
+  isSystemAccount,
+  marketStateOf,
+  SYSTEM,
+  type AccountRecord,
+  type LedgerState,
+  type StoredPosition,
+} from './state.ts';
+
+export function evolve(state: LedgerState, event: LedgerEvent): void {
+  switch (event.type) {
+    case 'ConfigUpdated': {
+      const parsed = parseRiskConfig(event.config);
+      if (!parsed.ok) throw new Error('evolve: ConfigUpdated carries an invalid configuration');
+      state.config = parsed.value;
+      state.configJson = event.config;
+      for (const asset of parsed.value.assets.keys()) if (!state.assets.has(asset)) state.assets.set(asset, initialAssetState());
+      for (const market of parsed.value.markets.keys()) if (!state.markets.has(market)) state.markets.set(market, initialMarketState());
+      return;
+    }
+    case 'PriceUpdated':
+      state.prices.set(event.asset, { priceWad: event.priceWad, confidenceWad: event.confidenceWad });
+      return;
+    case 'AccountOpened':
+      if (state.accounts.has(event.account)) throw new Error(`evolve: account ${event.account} exists`);
+      state.accounts.set(event.account, emptyRecord(event.account, event.owner));
+      return;
+    case 'AccountSettled':
+      for (const item of event.interest) {
+        credit(state, event.account, item.asset, item.amount, item.indexWad);
+        credit(state, SYSTEM.interest, item.asset, -item.amount);
+      }
+      for (const item of event.reserve) {
+        credit(state, SYSTEM.interest, item.asset, -item.amount);
+        credit(state, SYSTEM.fees, item.asset, item.amount);
+      }
+      for (const item of event.funding) {
+        credit(state, event.account, state.config.quote, item.amount);
+        credit(state, SYSTEM.settlement, state.config.quote, -item.amount);
+        const record = recordOf(state, event.account);
+        const position = record.perps.get(item.market);
+        if (position === undefined) throw new Error(`evolve: no position in ${item.market} to settle`);
+        setPosition(state, event.account, { ...position, fundingIndexWad: item.indexWad });
+      }
+      return;
+    case 'CollateralDeposited':
+      credit(state, event.account, event.asset, event.amount);
+      credit(state, SYSTEM.custody, event.asset, -event.amount);
+      return;
+    case 'CollateralWithdrawn':
+      credit(state, event.account, event.asset, -event.amount);
+      credit(state, SYSTEM.custody, event.asset, event.amount);
+      return;
+    case 'Transferred':
+      credit(state, event.from, event.asset, -event.amount);
+      credit(state, event.to, event.asset, event.amount);
+      return;
+    case 'TradeFilled':
+      applyTradeSide(state, event, 'buyer');
+      applyTradeSide(state, event, 'seller');
+      return;
+    case 'InterestAccrued':
+      state.assets.set(event.asset, {
+        ...assetStateOf(state, event.asset),
+        borrowIndexWad: event.borrowIndexWad,
+        supplyIndexWad: event.supplyIndexWad,
+        accruedAtMs: event.nowMs,
+      });
+      return;
+    case 'FundingUpdated':
+      state.markets.set(event.market, { ...marketStateOf(state, event.market), fundingIndexWad: event.fundingIndexWad });
+      return;
+  }
+}
+
+function applyTradeSide(state: LedgerState, event: TradeFilled, side: 'buyer' | 'seller'): void {
+  const accountId = side === 'buyer' ? event.buyer : event.seller;
+  const market = state.config.markets.get(event.market);
+  const base = market && state.config.assets.get(market.base);
+  const quote = state.config.assets.get(state.config.quote);
+  if (market === undefined || base === undefined || quote === undefined) throw new Error('evolve: trade on unknown market');
+  const record = recordOf(state, accountId);
+  const positionOnly: Account = { id: accountId, balances: new Map(), perps: record.perps };
+  const fill = {
+    size: side === 'buyer' ? event.size : -event.size,
+    priceWad: event.priceWad,
+    feeRateWad: side === 'buyer' ? event.buyerFeeRateWad : event.sellerFeeRateWad,
+  };
+  const outcome = applyFill(positionOnly, market, base, quote, fill);
+  const expectedFee = side === 'buyer' ? event.buyerFee : event.sellerFee;
+  const expectedPnl = side === 'buyer' ? event.buyerRealizedPnl : event.sellerRealizedPnl;
+  if (outcome.fee !== expectedFee || outcome.realizedPnl !== expectedPnl) {
+    throw new Error(`evolve: TradeFilled ${side} fee or PnL disagrees with the fill`);
+  }
+  const after = outcome.account.perps.get(market.id);
+  const fundingIndexWad = marketStateOf(state, market.id).fundingIndexWad;
+  setPosition(state, accountId, after === undefined ? { market: market.id, size: 0n, entryPriceWad: 0n, fundingIndexWad } : { ...after, fundingIndexWad });
+  credit(state, accountId, quote.id, outcome.realizedPnl - outcome.fee);
+  credit(state, SYSTEM.settlement, quote.id, -outcome.realizedPnl);
+  credit(state, SYSTEM.fees, quote.id, outcome.fee);
+}
+
+function recordOf(state: LedgerState, id: string): AccountRecord {
+  const record = state.accounts.get(id);
+  if (record === undefined) throw new Error(`evolve: unknown account ${id}`);
+  return record;
+}
+
+/**
+ * Adds `delta` to a settled balance. A user balance must already be settled to the current
+ * index (decide emits AccountSettled first), unless `indexWad` says which index the new
+ * amount stands at. System accounts neither earn nor pay interest.
+ */
+function credit(state: LedgerState, accountId: string, asset: string, delta: bigint, indexWad?: bigint): void {
+  if (delta === 0n && indexWad === undefined) return;
+  const record = recordOf(state, accountId);
+  const stored = record.balances.get(asset);
+  const before = stored?.amount ?? 0n;
+  const after = before + delta;
+  const balances = new Map(record.balances);
+  if (after === 0n) {
+    balances.delete(asset);
+  } else if (isSystemAccount(accountId)) {
+    balances.set(asset, { amount: after, indexWad: 0n });
+  } else {
+    const assetState = assetStateOf(state, asset);
+    const currentIndex = after > 0n ? assetState.supplyIndexWad : assetState.borrowIndexWad;
+    const keepsSide = stored !== undefined && (before > 0n) === (after > 0n);
+    if (keepsSide && indexWad === undefined && stored.indexWad !== currentIndex) {
+      throw new Error(`evolve: ${accountId} ${asset} changed before settlement`);
+    }
+    balances.set(asset, { amount: after, indexWad: indexWad ?? currentIndex });
+  }
+  state.accounts.set(accountId, { ...record, balances });
+  state.assetNet.set(asset, (state.assetNet.get(asset) ?? 0n) + delta);
+  if (!isSystemAccount(accountId)) {
+    const assetState = assetStateOf(state, asset);
+    state.assets.set(asset, {
+      ...assetState,
+      totalDeposits: assetState.totalDeposits + max(after, 0n) - max(before, 0n),
+      totalBorrows: assetState.totalBorrows + max(-after, 0n) - max(-before, 0n),
+    });
+  }
+}
+
+function setPosition(state: LedgerState, accountId: string, position: StoredPosition): void {
+  const record = recordOf(state, accountId);
+  const before = record.perps.get(position.market)?.size ?? 0n;
+  const perps = new Map(record.perps);
+  if (position.size === 0n) perps.delete(position.market);
+  else perps.set(position.market, position);
+  state.accounts.set(accountId, { ...record, perps });
+  state.marketNet.set(position.market, (state.marketNet.get(position.market) ?? 0n) + position.size - before);
+  const market = marketStateOf(state, position.market);
+  state.markets.set(position.market, {
+    ...market,
+    openInterest: market.openInterest + max(position.size, 0n) - max(before, 0n),
+  });
+}

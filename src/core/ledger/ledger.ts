@@ -1,0 +1,202 @@
+/**
+ * The ledger: commands in, sealed events out. A command is decided against the current
+ * state; its events are sealed (sequence number, hash over content and the previous hash)
+ * and applied. Retries are answered from the first outcome. The store (src/store) makes the
+ * sealed events durable; this module is the same in memory, in the service and in replay.
+ */
+import { err, ok, type Result } from '../result.ts';
+import { decodeCanonical, encodeCanonical } from './codec.ts';
+import type { Command } from './commands.ts';
+import { decide } from './decide.ts';
+import type { LedgerEvent } from './events.ts';
+import { evolve } from './evolve.ts';
+import { GENESIS_HASH, sha256Hex, stateHash } from './hash.ts';
+import { checkNets } from './invariants.ts';
+import type { Rejection } from './rejections.ts';
+import { createLedgerState, type LedgerState } from './state.ts';
+import type { RiskConfig } from '../config.ts';
+
+export interface SealedEvent {
+  readonly seq: number;
+  /** Idempotency key of the command that produced the event. */
+  readonly key: string;
+  /** The command itself, on the first event of its batch (for retries and audits). */
+  readonly command?: Command;
+  readonly event: LedgerEvent;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface Outcome {
+  readonly events: readonly SealedEvent[];
+  /** True when this is a retry answered from the first outcome. */
+  readonly replayed: boolean;
+}
+
+interface IdempotencyEntry {
+  readonly command: Command;
+  readonly events: readonly SealedEvent[];
+}
+
+export class Ledger {
+  private nextSeq = 1;
+  private lastHash = GENESIS_HASH;
+  private readonly idempotency = new Map<string, IdempotencyEntry>();
+
+  private constructor(readonly state: LedgerState) {}
+
+  static create(config: RiskConfig, configJson: unknown): Ledger {
+    return new Ledger(createLedgerState(config, configJson));
+  }
+
+  get headSeq(): number {
+    return this.nextSeq - 1;
+  }
+
+  get headHash(): string {
+    return this.lastHash;
+  }
+
+  /** Decides, seals and applies a command; a retry returns the first outcome unchanged. */
+  execute(command: Command): Result<Outcome, Rejection> {
+    const previous = this.idempotency.get(command.idempotencyKey);
+    if (previous !== undefined) {
+      const field = firstDifference(previous.command, command);
+      if (field !== null) return err({ code: 'IDEMPOTENCY_CONFLICT', idempotencyKey: command.idempotencyKey, field });
+      return ok({ events: previous.events, replayed: true });
+    }
+    const decision = decide(this.state, command);
+    if (!decision.ok) return decision;
+    const sealed = sealBatch(this.nextSeq, this.lastHash, command, decision.value);
+    for (const event of sealed) this.apply(event);
+    return ok({ events: sealed, replayed: false });
+  }
+
+  /**
+   * Applies an already sealed event (replay, or a follower of the log). Refuses an event out
+   * of sequence or whose hash does not chain: the log has been tampered with or torn.
+   */
+  apply(sealed: SealedEvent): void {
+    if (sealed.seq !== this.nextSeq) throw new LedgerIntegrityError(`event ${sealed.seq} out of sequence, expected ${this.nextSeq}`);
+    if (sealed.prevHash !== this.lastHash || eventHash(sealed) !== sealed.hash) {
+      throw new LedgerIntegrityError(`event ${sealed.seq} does not match the hash chain`);
+    }
+    evolve(this.state, sealed.event);
+    if (this.state.halted === null) {
+      const violation = checkNets(this.state);
+      if (violation !== null) this.state.halted = `${violation.invariant}: ${violation.message} (after event ${sealed.seq})`;
+    }
+    if (sealed.command !== undefined) {
+      this.idempotency.set(sealed.key, { command: sealed.command, events: [sealed] });
+    } else {
+      const entry = this.idempotency.get(sealed.key);
+      if (entry !== undefined) this.idempotency.set(sealed.key, { ...entry, events: [...entry.events, sealed] });
+    }
+    this.nextSeq = sealed.seq + 1;
+    this.lastHash = sealed.hash;
+  }
+
+  stateHash(): string {
+    return stateHash(this.state);
+  }
+
+  /** Everything needed to resume without the events before `headSeq`, as canonical text. */
+  snapshot(): string {
+    return encodeCanonical({
+      version: 1,
+      seq: this.headSeq,
+      hash: this.lastHash,
+      state: this.state,
+      idempotency: this.idempotency,
+    });
+  }
+
+  static fromSnapshot(text: string, parseConfig: (json: unknown) => RiskConfig): Ledger {
+    const data = decodeCanonical(text) as SnapshotData;
+    if (data.version !== 1) throw new LedgerIntegrityError(`unknown snapshot version ${String(data.version)}`);
+    const raw = data.state;
+    const state: LedgerState = {
+      config: parseConfig(raw.configJson),
+      configJson: raw.configJson,
+      prices: new Map(raw.prices),
+      accounts: new Map(
+        raw.accounts.map(([id, record]) => [
+          id,
+          { ...record, balances: new Map(record.balances), perps: new Map(record.perps) },
+        ]),
+      ),
+      assets: new Map(raw.assets),
+      markets: new Map(raw.markets),
+      assetNet: new Map(raw.assetNet),
+      marketNet: new Map(raw.marketNet),
+      halted: raw.halted,
+    };
+    const ledger = new Ledger(state);
+    ledger.nextSeq = data.seq + 1;
+    ledger.lastHash = data.hash;
+    for (const [key, entry] of data.idempotency) ledger.idempotency.set(key, entry);
+    return ledger;
+  }
+
+}
+
+export class LedgerIntegrityError extends Error {}
+
+/** Numbers a command's events from `firstSeq` and chains them onto `prevHash`. */
+function sealBatch(firstSeq: number, prevHash: string, command: Command, events: readonly LedgerEvent[]): SealedEvent[] {
+  const sealed: SealedEvent[] = [];
+  let previous = prevHash;
+  events.forEach((event, index) => {
+    const unsealed = {
+      seq: firstSeq + index,
+      key: command.idempotencyKey,
+      event,
+      prevHash: previous,
+      ...(index === 0 && { command }),
+    };
+    const hash = eventHash(unsealed);
+    sealed.push({ ...unsealed, hash });
+    previous = hash;
+  });
+  return sealed;
+}
+
+/** Hash of an event's content and the previous hash (the `hash` field itself excluded). */
+export function eventHash(event: Omit<SealedEvent, 'hash'> & { hash?: string }): string {
+  const { hash: _ignored, ...content } = event;
+  return sha256Hex(encodeCanonical(content));
+}
+
+/** Path of the first field where two commands differ, or null when they are the same. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
+    return a === b ? null : path || '(command)';
+  }
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  for (const key of keys) {
+    const difference = firstDifference(
+      (a as Record<string, unknown>)[key],
+      (b as Record<string, unknown>)[key],
+      path === '' ? key : `${path}.${key}`,
+    );
+    if (difference !== null) return difference;
+  }
+  return null;
+}
+
+interface SnapshotData {
+  readonly version: number;
+  readonly seq: number;
+  readonly hash: string;
+  readonly state: {
+    readonly configJson: unknown;
+    readonly prices: [string, never][];
+    readonly accounts: [string, { id: string; owner: string; balances: [string, never][]; perps: [string, never][] }][];
+    readonly assets: [string, never][];
+    readonly markets: [string, never][];
+    readonly assetNet: [string, bigint][];
+    readonly marketNet: [string, bigint][];
+    readonly halted: string | null;
+  };
+  readonly idempotency: [string, IdempotencyEntry][];
+}

@@ -1,0 +1,58 @@
+/**
+ * Rejections: domain outcomes of a refused command, with stable codes and the numbers
+ * behind them. Every code is listed in docs/ERRORS.md.
+ */
+import type { LevelHealth } from '../health.ts';
+
+export type Rejection =
+  | { readonly code: 'INVALID_COMMAND'; readonly field: string; readonly message: string }
+  | { readonly code: 'INVALID_CONFIG'; readonly field: string; readonly message: string }
+  | { readonly code: 'CONFIG_INCOMPATIBLE'; readonly field: string; readonly message: string }
+  | { readonly code: 'LEDGER_HALTED'; readonly reason: string }
+  | { readonly code: 'IDEMPOTENCY_CONFLICT'; readonly idempotencyKey: string; readonly field: string }
+  | { readonly code: 'UNKNOWN_ACCOUNT'; readonly account: string }
+  | { readonly code: 'SYSTEM_ACCOUNT'; readonly account: string }
+  | { readonly code: 'UNKNOWN_ASSET'; readonly asset: string }
+  | { readonly code: 'UNKNOWN_MARKET'; readonly market: string }
+  | { readonly code: 'NOT_SAME_OWNER'; readonly from: string; readonly to: string }
+  | { readonly code: 'SELF_TRADE'; readonly account: string }
+  | { readonly code: 'ASSET_NOT_COLLATERAL'; readonly asset: string }
+  | { readonly code: 'NOT_BORROWABLE'; readonly asset: string; readonly balance: bigint; readonly amount: bigint }
+  | {
+      readonly code: 'CAP_EXCEEDED';
+      readonly asset: string;
+      readonly cap: 'deposit' | 'borrow';
+      readonly limit: bigint;
+      readonly total: bigint;
+    }
+  | { readonly code: 'PRICE_UNAVAILABLE'; readonly asset: string }
+  | { readonly code: 'TIME_WENT_BACKWARDS'; readonly asset: string; readonly nowMs: number; readonly lastMs: number }
+  | {
+      readonly code: 'INSUFFICIENT_MARGIN';
+      readonly account: string;
+      readonly healthBefore: LevelHealth;
+      readonly healthAfter: LevelHealth;
+    };
+
+export type RejectionCode = Rejection['code'];
+
+/** Every rejection code, in the order docs/ERRORS.md lists them. */
+export const REJECTION_CODES: readonly RejectionCode[] = [
+  'INVALID_COMMAND',
+  'INVALID_CONFIG',
+  'CONFIG_INCOMPATIBLE',
+  'LEDGER_HALTED',
+  'IDEMPOTENCY_CONFLICT',
+  'UNKNOWN_ACCOUNT',
+  'SYSTEM_ACCOUNT',
+  'UNKNOWN_ASSET',
+  'UNKNOWN_MARKET',
+  'NOT_SAME_OWNER',
+  'SELF_TRADE',
+  'ASSET_NOT_COLLATERAL',
+  'NOT_BORROWABLE',
+  'CAP_EXCEEDED',
+  'PRICE_UNAVAILABLE',
+  'TIME_WENT_BACKWARDS',
+  'INSUFFICIENT_MARGIN',
+];
