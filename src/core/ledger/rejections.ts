@@ -36,23 +36,28 @@ export type Rejection =
 
 export type RejectionCode = Rejection['code'];
 
-/** Every rejection code, in the order docs/ERRORS.md lists them. */
-export const REJECTION_CODES: readonly RejectionCode[] = [
-  'INVALID_COMMAND',
-  'INVALID_CONFIG',
-  'CONFIG_INCOMPATIBLE',
-  'LEDGER_HALTED',
-  'IDEMPOTENCY_CONFLICT',
-  'UNKNOWN_ACCOUNT',
-  'SYSTEM_ACCOUNT',
-  'UNKNOWN_ASSET',
-  'UNKNOWN_MARKET',
-  'NOT_SAME_OWNER',
-  'SELF_TRADE',
-  'ASSET_NOT_COLLATERAL',
-  'NOT_BORROWABLE',
-  'CAP_EXCEEDED',
-  'PRICE_UNAVAILABLE',
-  'TIME_WENT_BACKWARDS',
-  'INSUFFICIENT_MARGIN',
-];
+/**
+ * Every rejection code in check order, as docs/ERRORS.md lists them. A record keyed by the
+ * union, so a code added to `Rejection` and not here (or the reverse) does not compile.
+ */
+const CHECK_ORDER: Record<RejectionCode, true> = {
+  INVALID_COMMAND: true,
+  INVALID_CONFIG: true,
+  CONFIG_INCOMPATIBLE: true,
+  LEDGER_HALTED: true,
+  IDEMPOTENCY_CONFLICT: true,
+  UNKNOWN_ACCOUNT: true,
+  SYSTEM_ACCOUNT: true,
+  UNKNOWN_ASSET: true,
+  UNKNOWN_MARKET: true,
+  NOT_SAME_OWNER: true,
+  SELF_TRADE: true,
+  ASSET_NOT_COLLATERAL: true,
+  NOT_BORROWABLE: true,
+  CAP_EXCEEDED: true,
+  PRICE_UNAVAILABLE: true,
+  TIME_WENT_BACKWARDS: true,
+  INSUFFICIENT_MARGIN: true,
+};
+
+export const REJECTION_CODES = Object.keys(CHECK_ORDER) as readonly RejectionCode[];

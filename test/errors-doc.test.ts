@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { REJECTION_CODES } from '../src/core/ledger/rejections.ts';
+
+const doc = readFileSync(new URL('../docs/ERRORS.md', import.meta.url), 'utf8');
+const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+
+describe('docs/ERRORS.md', () => {
+  it('lists every rejection code, in check order, and nothing else', () => {
+    expect(documented).toEqual([...REJECTION_CODES]);
+  });
+});
