@@ -70,13 +70,16 @@ function fieldsOf(json: unknown): string[] {
 
 describe('parseRiskConfig: valid configurations', () => {
   it('parses the DESIGN.md risk.json example as written', () => {
-    // DESIGN.md's example names "USDC" as quote but lists only ETH among its assets, and
-    // config.ts requires the quote to be an asset: the contract's own example and the rule disagree.
+    // DESIGN.md's example names "USDC" as quote but lists only ETH among its assets: an
+    // unlisted quote is the unit of account, 18 decimals, weight 1 on both sides.
     const result = parseRiskConfig(DESIGN_EXAMPLE);
-    expect(
-      result.ok ? [] : result.error,
-      'DESIGN.md risk.json example is rejected: either the example must list USDC or the quote rule must go',
-    ).toEqual([]);
+    expect(result.ok ? [] : result.error).toEqual([]);
+    if (!result.ok) return;
+    expect(result.value.assets.get('USDC')).toMatchObject({
+      decimals: 18,
+      collateral: { initialWad: 10n ** 18n, maintenanceWad: 10n ** 18n },
+      liability: { initialWad: 10n ** 18n, maintenanceWad: 10n ** 18n },
+    });
   });
 
   it('parses the DESIGN.md example (with its quote asset listed) into exact wads', () => {
@@ -171,7 +174,6 @@ describe('parseRiskConfig: one rule per row, reported at its field', () => {
     ['invalid asset id', (c) => (c.assets[3].id = 'D A I'), ['assets[3].id']],
     ['asset id too long', (c) => (c.assets[3].id = 'D'.repeat(65)), ['assets[3].id']],
     ['market with unknown base', (c) => (c.markets[0].base = 'SOL'), ['markets[0].base']],
-    ['quote not among the assets', (c) => (c.quote = 'EUR'), ['quote']],
     ['missing quote', (c) => delete c.quote, ['quote']],
     // Without assets, the markets' bases are unknown too: those issues are true, not noise.
     ['missing assets', (c) => delete c.assets, ['assets', 'markets[0].base', 'markets[1].base']],
@@ -261,10 +263,9 @@ describe('parseRiskConfig: one rule per row, reported at its field', () => {
     expect(fieldsOf('{}')).toEqual(['']);
   });
 
-  it('rejects a quote that is not among the assets even when the asset list is empty', () => {
-    // config.ts checks the quote only when `assets` is non-empty, so `assets: []` slips through
-    // with a quote that names no asset.
-    expect(fieldsOf({ quote: 'USDC', assets: [] }), 'quote "USDC" accepted with no assets at all').toEqual(['quote']);
+  it('adds an unlisted quote asset as the unit of account, even with no other assets', () => {
+    const result = parseRiskConfig({ quote: 'USDC', assets: [] });
+    expect(result.ok && [...result.value.assets.keys()]).toEqual(['USDC']);
   });
 
   it('messages say what is wrong', () => {

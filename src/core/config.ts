@@ -148,11 +148,26 @@ export function parseRiskConfig(json: unknown): Result<RiskConfig, readonly Inpu
     }
   });
 
-  if (quote !== undefined && assetList.length > 0 && !assets.has(quote)) {
-    reader.fail('quote', `quote asset "${quote}" is not among the assets`);
-  }
   if (reader.issues.length > 0 || quote === undefined) return err(reader.issues);
+  if (!assets.has(quote)) assets.set(quote, implicitQuoteAsset(quote));
   return ok({ quote, warningRatioWad, assets, markets });
+}
+
+/**
+ * A quote asset the configuration does not list (as in DESIGN.md's own example) is the unit
+ * of account: 18 decimals, counted at full value as collateral and as debt, no interest.
+ * List it to give it real weights.
+ */
+function implicitQuoteAsset(id: string): AssetConfig {
+  return {
+    id,
+    decimals: WAD_DECIMALS,
+    unit: WAD,
+    collateral: { initialWad: WAD, maintenanceWad: WAD },
+    liability: { initialWad: WAD, maintenanceWad: WAD },
+    liquidationPenaltyWad: 0n,
+    interest: NO_INTEREST,
+  };
 }
 
 function readAsset(reader: InputReader, value: unknown, field: string): AssetConfig | undefined {

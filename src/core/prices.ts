@@ -70,6 +70,9 @@ function readPrice(reader: InputReader, value: unknown, field: string): Price | 
     const priceWad = reader.decimalWithin(value, field, WAD_DECIMALS, POSITIVE);
     return priceWad === undefined ? undefined : { priceWad, confidenceWad: 0n };
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return reader.fail(field, `must be a decimal string or { "price", "confidence" }, got ${JSON.stringify(value) ?? typeof value}`);
+  }
   const record = reader.object(value, field, ['price', 'confidence']);
   if (record === undefined) return undefined;
   const priceWad = reader.required(record, 'price', field, (v) =>
