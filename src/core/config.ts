@@ -69,10 +69,40 @@ export interface MarketConfig {
   readonly sizeScalingFactorWad: bigint;
   /** Weight of positive unrealised PnL per level, in [0, 1]. */
   readonly positivePnlWeight: LevelWeights;
+  /** Fee a liquidated position pays on the notional taken over (default: the base asset's penalty). */
+  readonly liquidationFeeWad: bigint;
 }
+
+/** Where a liquidation stops: initial health ≥ 0 (default), or a maintenance ratio (Mango's "liquidation end"). */
+export type LiquidationTarget =
+  | { readonly kind: 'initial' }
+  | { readonly kind: 'maintenanceRatio'; readonly ratioWad: bigint };
+
+export interface LiquidationConfig {
+  readonly target: LiquidationTarget;
+  /** A remainder (of a position or a debt) worth less than this is closed whole, USD wad. */
+  readonly dustUsd: bigint;
+  /** Largest share of any one position or debt a single liquidation may take (close factor). */
+  readonly maxShareWad: bigint;
+  /** Share of every liquidation penalty that goes to the insurance fund; the rest to the liquidator. */
+  readonly insuranceShareWad: bigint;
+  /** Cascade control: liquidated notional per market (or collateral asset) per window. */
+  readonly windowMs: number;
+  /** Absent: no cap. */
+  readonly notionalCapPerWindowUsd?: bigint;
+}
+
+export const DEFAULT_LIQUIDATION: LiquidationConfig = {
+  target: { kind: 'initial' },
+  dustUsd: WAD,
+  maxShareWad: WAD,
+  insuranceShareWad: WAD / 2n,
+  windowMs: 60_000,
+};
 
 export interface RiskConfig {
   readonly quote: string;
+  readonly liquidation: LiquidationConfig;
   /** Warning (margin call) when the maintenance ratio is below this; ≥ 1. */
   readonly warningRatioWad: bigint;
   readonly assets: ReadonlyMap<string, AssetConfig>;
@@ -82,7 +112,15 @@ export interface RiskConfig {
 export const DEFAULT_WARNING_RATIO_WAD = (WAD * 11n) / 10n;
 const DECIMALS_RANGE = { min: 0, max: 36 } as const;
 
-const TOP_FIELDS = ['quote', 'warningRatio', 'assets', 'markets'] as const;
+const TOP_FIELDS = ['quote', 'warningRatio', 'liquidation', 'assets', 'markets'] as const;
+const LIQUIDATION_FIELDS = [
+  'targetMaintenanceRatio',
+  'dustUsd',
+  'maxShare',
+  'insuranceShare',
+  'windowMs',
+  'notionalCapPerWindowUsd',
+];
 const ASSET_FIELDS = [
   'id',
   'decimals',
@@ -102,6 +140,7 @@ const MARKET_FIELDS = [
   'maintenanceMarginFraction',
   'sizeScalingFactor',
   'positivePnlWeight',
+  'liquidationFee',
 ];
 const PNL_WEIGHT_FIELDS = ['initial', 'maintenance'];
 
@@ -124,6 +163,9 @@ export function parseRiskConfig(json: unknown): Result<RiskConfig, readonly Inpu
     reader.optional(top, 'warningRatio', (v) => reader.decimalWithin(v, 'warningRatio', WAD_DECIMALS, ONE_OR_MORE)) ??
     DEFAULT_WARNING_RATIO_WAD;
 
+  const liquidation =
+    reader.optional(top, 'liquidation', (v) => readLiquidation(reader, v, 'liquidation')) ?? DEFAULT_LIQUIDATION;
+
   const assets = new Map<string, AssetConfig>();
   const assetList = reader.required(top, 'assets', '', (v) => reader.array(v, 'assets')) ?? [];
   assetList.forEach((value, index) => {
@@ -141,16 +183,16 @@ export function parseRiskConfig(json: unknown): Result<RiskConfig, readonly Inpu
     if (market === undefined) return;
     if (markets.has(market.id) || assets.has(market.id)) {
       reader.fail(join(field, 'id'), `duplicate id "${market.id}" (market ids must differ from each other and from asset ids)`);
-    } else if (!assets.has(market.base)) {
-      reader.fail(join(field, 'base'), `unknown asset "${market.base}"`);
     } else {
-      markets.set(market.id, market);
+      const base = assets.get(market.base);
+      if (base === undefined) reader.fail(join(field, 'base'), `unknown asset "${market.base}"`);
+      else markets.set(market.id, { ...market, liquidationFeeWad: market.liquidationFeeWad ?? base.liquidationPenaltyWad });
     }
   });
 
   if (reader.issues.length > 0 || quote === undefined) return err(reader.issues);
   if (!assets.has(quote)) assets.set(quote, implicitQuoteAsset(quote));
-  return ok({ quote, warningRatioWad, assets, markets });
+  return ok({ quote, warningRatioWad, liquidation, assets, markets });
 }
 
 /**
@@ -264,7 +306,9 @@ function readInterest(reader: InputReader, value: unknown, field: string): Inter
   return { baseRateWad, optimalUtilizationWad, slopeBelowWad, slopeAboveWad, reserveFactorWad };
 }
 
-function readMarket(reader: InputReader, value: unknown, field: string): MarketConfig | undefined {
+type ParsedMarket = Omit<MarketConfig, 'liquidationFeeWad'> & { readonly liquidationFeeWad: bigint | undefined };
+
+function readMarket(reader: InputReader, value: unknown, field: string): ParsedMarket | undefined {
   const record = reader.object(value, field, MARKET_FIELDS);
   if (record === undefined) return undefined;
   const id = reader.required(record, 'id', field, (v) => reader.identifier(v, join(field, 'id')));
@@ -282,6 +326,9 @@ function readMarket(reader: InputReader, value: unknown, field: string): MarketC
   const positivePnlWeight = reader.optional(record, 'positivePnlWeight', (v) =>
     readPnlWeights(reader, v, join(field, 'positivePnlWeight')),
   ) ?? { initialWad: WAD, maintenanceWad: WAD };
+  const liquidationFeeWad = reader.optional(record, 'liquidationFee', (v) =>
+    reader.decimalWithin(v, join(field, 'liquidationFee'), WAD_DECIMALS, PENALTY_RANGE),
+  );
   if (id === undefined || base === undefined || initialWad === undefined || maintenanceWad === undefined) {
     return undefined;
   }
@@ -291,8 +338,40 @@ function readMarket(reader: InputReader, value: unknown, field: string): MarketC
       'initial margin fraction must be greater than the maintenance margin fraction',
     );
   }
-  return { id, base, marginFraction: { initialWad, maintenanceWad }, sizeScalingFactorWad, positivePnlWeight };
+  return {
+    id,
+    base,
+    marginFraction: { initialWad, maintenanceWad },
+    sizeScalingFactorWad,
+    positivePnlWeight,
+    liquidationFeeWad,
+  };
 }
+
+function readLiquidation(reader: InputReader, value: unknown, field: string): LiquidationConfig | undefined {
+  const record = reader.object(value, field, LIQUIDATION_FIELDS);
+  if (record === undefined) return undefined;
+  const ratioWad = reader.optional(record, 'targetMaintenanceRatio', (v) =>
+    reader.decimalWithin(v, join(field, 'targetMaintenanceRatio'), WAD_DECIMALS, ONE_OR_MORE),
+  );
+  const decimal = (key: string, bounds: DecimalBounds, fallback: bigint): bigint =>
+    reader.optional(record, key, (v) => reader.decimalWithin(v, join(field, key), WAD_DECIMALS, bounds)) ?? fallback;
+  const notionalCapPerWindowUsd = reader.optional(record, 'notionalCapPerWindowUsd', (v) =>
+    reader.decimalWithin(v, join(field, 'notionalCapPerWindowUsd'), WAD_DECIMALS, NON_NEGATIVE),
+  );
+  return {
+    target: ratioWad === undefined ? { kind: 'initial' } : { kind: 'maintenanceRatio', ratioWad },
+    dustUsd: decimal('dustUsd', NON_NEGATIVE, DEFAULT_LIQUIDATION.dustUsd),
+    maxShareWad: decimal('maxShare', ABOVE_ZERO_TO_ONE, DEFAULT_LIQUIDATION.maxShareWad),
+    insuranceShareWad: decimal('insuranceShare', ZERO_TO_ONE, DEFAULT_LIQUIDATION.insuranceShareWad),
+    windowMs:
+      reader.optional(record, 'windowMs', (v) => reader.integer(v, join(field, 'windowMs'), WINDOW_RANGE)) ??
+      DEFAULT_LIQUIDATION.windowMs,
+    ...(notionalCapPerWindowUsd !== undefined && { notionalCapPerWindowUsd }),
+  };
+}
+
+const WINDOW_RANGE = { min: 1, max: 86_400_000 } as const;
 
 function readPnlWeights(reader: InputReader, value: unknown, field: string): LevelWeights | undefined {
   const record = reader.object(value, field, PNL_WEIGHT_FIELDS);

@@ -375,6 +375,7 @@ describe('evaluateAccount: size-scaled margin fraction max(base, factor × √(|
       marginFraction: { initialWad: wad('0.1'), maintenanceWad: wad('0.05') },
       sizeScalingFactorWad: 0n,
       positivePnlWeight: { initialWad: WAD, maintenanceWad: WAD },
+      liquidationFeeWad: 0n,
     };
     expect(scaledMarginFractions(market, wad('1000000000'))).toEqual(market.marginFraction);
     // with factor 0.001 at notional 1,000,000 (as a wad): 0.001 × 1000 = 1

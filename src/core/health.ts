@@ -125,8 +125,16 @@ export function isBelowRatio(level: LevelHealth, ratioWad: bigint): boolean {
   return level.liabilitiesUsd > 0n && level.assetsUsd * WAD < ratioWad * level.liabilitiesUsd;
 }
 
-/** A holding at price − confidence times its collateral weight (down); a debt at price + confidence times its liability weight (up). */
-function balanceContribution(asset: string, amount: bigint, price: Price, assetConfig: AssetConfig): BalanceContribution {
+/**
+ * A holding at price − confidence times its collateral weight, rounded down; a debt at
+ * price + confidence times its liability weight, rounded up.
+ */
+function balanceContribution(
+  asset: string,
+  amount: bigint,
+  price: Price,
+  assetConfig: AssetConfig,
+): BalanceContribution {
   const scale = assetConfig.unit * WAD;
   if (amount > 0n) {
     const priceWad = priceLow(price);

@@ -77,6 +77,20 @@ export interface ConfigCommand extends Keyed {
   readonly config: unknown;
 }
 
+/**
+ * Liquidates an account that is liquidatable at current prices. The engine sizes the
+ * liquidation itself; `maxNotionalUsd` lets a keeper take less, never more.
+ */
+export interface LiquidateCommand extends Keyed {
+  readonly kind: 'liquidate';
+  readonly account: string;
+  /** A user account acting as keeper, or the backstop (`system:backstop`). */
+  readonly liquidator: string;
+  /** Time of the liquidation, for the cascade window. */
+  readonly nowMs: number;
+  readonly maxNotionalUsd?: bigint;
+}
+
 export type Command =
   | DepositCommand
   | WithdrawCommand
@@ -85,6 +99,7 @@ export type Command =
   | PriceCommand
   | AccrueInterestCommand
   | FundingCommand
-  | ConfigCommand;
+  | ConfigCommand
+  | LiquidateCommand;
 
 export type CommandKind = Command['kind'];

@@ -25,6 +25,7 @@ import type {
 } from './commands.ts';
 import type { AccountSettled, LedgerEvent } from './events.ts';
 import { accrue } from './interest.ts';
+import { decideLiquidate } from './liquidate.ts';
 import type { Rejection } from './rejections.ts';
 import {
   accountView,
@@ -33,6 +34,7 @@ import {
   isSystemAccount,
   marketStateOf,
   pendingFunding,
+  SYSTEM,
   type AccountRecord,
   type LedgerState,
 } from './state.ts';
@@ -57,12 +59,19 @@ export function decide(state: LedgerState, command: Command): Decision {
       return decideFunding(state, command);
     case 'config':
       return decideConfig(state, command);
+    case 'liquidate':
+      return decideLiquidate(state, command);
   }
 }
 
+/** System accounts that take deposits: capital for the insurance fund and the backstop liquidator. */
+const FUNDABLE_SYSTEM_ACCOUNTS: ReadonlySet<string> = new Set([SYSTEM.insurance, SYSTEM.backstop]);
+
 function decideDeposit(state: LedgerState, command: DepositCommand): Decision {
   if (command.amount <= 0n) return invalid('amount', 'must be greater than zero');
-  if (isSystemAccount(command.account)) return err({ code: 'SYSTEM_ACCOUNT', account: command.account });
+  if (isSystemAccount(command.account) && !FUNDABLE_SYSTEM_ACCOUNTS.has(command.account)) {
+    return err({ code: 'SYSTEM_ACCOUNT', account: command.account });
+  }
   const asset = state.config.assets.get(command.asset);
   if (asset === undefined) return err({ code: 'UNKNOWN_ASSET', asset: command.asset });
   const record = state.accounts.get(command.account);
@@ -257,7 +266,7 @@ function decideConfig(state: LedgerState, command: ConfigCommand): Decision {
 
 // ── Shared guards ────────────────────────────────────────────────────────────────────────
 
-function invalid(field: string, message: string): Decision {
+export function invalid(field: string, message: string): Decision {
   return err({ code: 'INVALID_COMMAND', field, message });
 }
 
@@ -265,7 +274,7 @@ function isFeeRate(rateWad: bigint): boolean {
   return rateWad >= 0n && rateWad < WAD;
 }
 
-function userAccount(state: LedgerState, id: string): Result<AccountRecord, Rejection> {
+export function userAccount(state: LedgerState, id: string): Result<AccountRecord, Rejection> {
   if (isSystemAccount(id)) return err({ code: 'SYSTEM_ACCOUNT', account: id });
   const record = state.accounts.get(id);
   return record === undefined ? err({ code: 'UNKNOWN_ACCOUNT', account: id }) : ok(record);
@@ -349,7 +358,7 @@ function checkMargin(
   };
 }
 
-function evaluate(state: LedgerState, account: Account): Result<AccountHealth, Rejection> {
+export function evaluate(state: LedgerState, account: Account): Result<AccountHealth, Rejection> {
   const health = evaluateAccount(account, state.prices, state.config);
   if (health.ok) return health;
   const problem = health.error;
@@ -359,7 +368,7 @@ function evaluate(state: LedgerState, account: Account): Result<AccountHealth, R
 }
 
 /** Emits the settlement of an account's pending interest and funding, if anything is pending. */
-function pushSettlement(events: LedgerEvent[], state: LedgerState, record: AccountRecord): void {
+export function pushSettlement(events: LedgerEvent[], state: LedgerState, record: AccountRecord): void {
   const settlement = settlementOf(state, record);
   if (settlement !== null) events.push(settlement);
 }
@@ -368,7 +377,7 @@ function pushSettlement(events: LedgerEvent[], state: LedgerState, record: Accou
 export function settlementOf(state: LedgerState, record: AccountRecord): AccountSettled | null {
   const interest: { asset: string; amount: bigint; indexWad: bigint }[] = [];
   const reserve: { asset: string; amount: bigint }[] = [];
-  for (const [assetId, balance] of record.balances) {
+  for (const [assetId, balance] of isSystemAccount(record.id) ? [] : record.balances) {
     const assetState = assetStateOf(state, assetId);
     const indexWad = balance.amount > 0n ? assetState.supplyIndexWad : assetState.borrowIndexWad;
     if (indexWad === balance.indexWad) continue;
@@ -376,7 +385,7 @@ export function settlementOf(state: LedgerState, record: AccountRecord): Account
     interest.push({ asset: assetId, amount, indexWad });
     const reserveFactorWad = state.config.assets.get(assetId)?.interest.reserveFactorWad ?? 0n;
     // The protocol's share of what a borrower paid, rounded down (the rest pays lenders).
-    const reserveAmount = amount < 0n ? mulDivDown(-amount, reserveFactorWad, WAD) : 0n;
+    const reserveAmount = balance.amount < 0n && amount < 0n ? mulDivDown(-amount, reserveFactorWad, WAD) : 0n;
     if (reserveAmount > 0n) reserve.push({ asset: assetId, amount: reserveAmount });
   }
   const funding: { market: string; amount: bigint; indexWad: bigint }[] = [];

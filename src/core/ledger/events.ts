@@ -1,3 +1,6 @@
+import type { LevelHealth } from '../health.ts';
+import type { DeleverageStep, InsuranceStep, PerpStep, SocializeStep, SwapStep } from '../liquidation/steps.ts';
+
 /**
  * Events: what happened, the only thing the log stores. `evolve` applies them; replaying
  * them from empty rebuilds the state. Each carries what an auditor needs to follow it
@@ -94,6 +97,49 @@ export interface FundingUpdated {
   readonly fundingIndexWad: bigint;
 }
 
+/** One step of a liquidation; its movements are `movementsOf(step)` (liquidation/steps.ts). */
+interface LiquidationStepEvent<Type extends string, Step> {
+  readonly type: Type;
+  readonly account: string;
+  readonly liquidator: string;
+  readonly step: Step;
+}
+
+export type PositionLiquidated = LiquidationStepEvent<'PositionLiquidated', PerpStep>;
+export type CollateralSeized = LiquidationStepEvent<'CollateralSeized', SwapStep>;
+export type InsuranceCovered = LiquidationStepEvent<'InsuranceCovered', InsuranceStep>;
+export type PositionDeleveraged = LiquidationStepEvent<'PositionDeleveraged', DeleverageStep>;
+export interface BadDebtSocialized extends LiquidationStepEvent<'BadDebtSocialized', SocializeStep> {
+  /** The asset's supply index after the haircut: every lender's balance shrinks in proportion. */
+  readonly supplyIndexWad: bigint;
+}
+
+export type LiquidationStepEventType =
+  | PositionLiquidated
+  | CollateralSeized
+  | InsuranceCovered
+  | PositionDeleveraged
+  | BadDebtSocialized;
+
+/** The explanation of a whole liquidation: what the engine saw, aimed for and reached. */
+export interface LiquidationCompleted {
+  readonly type: 'LiquidationCompleted';
+  readonly account: string;
+  readonly liquidator: string;
+  readonly nowMs: number;
+  readonly target: { readonly kind: 'initial' } | { readonly kind: 'maintenanceRatio'; readonly ratioWad: bigint };
+  readonly bankrupt: boolean;
+  readonly targetReached: boolean;
+  /** Guarded prices used, for every asset of the account. */
+  readonly prices: readonly { readonly asset: string; readonly priceWad: bigint; readonly confidenceWad: bigint }[];
+  readonly healthBefore: { readonly initial: LevelHealth; readonly maintenance: LevelHealth };
+  readonly healthAfter: { readonly initial: LevelHealth; readonly maintenance: LevelHealth };
+  /** Notional taken per market or collateral asset (cascade windows). */
+  readonly notional: readonly { readonly key: string; readonly usd: bigint }[];
+  readonly penaltiesUsd: bigint;
+  readonly badDebtUsd: bigint;
+}
+
 export type LedgerEvent =
   | ConfigUpdated
   | PriceUpdated
@@ -104,6 +150,8 @@ export type LedgerEvent =
   | Transferred
   | TradeFilled
   | InterestAccrued
-  | FundingUpdated;
+  | FundingUpdated
+  | LiquidationStepEventType
+  | LiquidationCompleted;
 
 export type EventType = LedgerEvent['type'];

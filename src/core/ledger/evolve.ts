@@ -8,7 +8,8 @@
 import { applyFill, type Account } from '../account.ts';
 import { parseRiskConfig } from '../config.ts';
 import { max } from '../fixed.ts';
-import type { LedgerEvent, TradeFilled } from './events.ts';
+import { movementsOf } from '../liquidation/steps.ts';
+import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType, TradeFilled } from './events.ts';
 import {
   assetStateOf,
   emptyRecord,
@@ -85,34 +86,90 @@ export function evolve(state: LedgerState, event: LedgerEvent): void {
     case 'FundingUpdated':
       state.markets.set(event.market, { ...marketStateOf(state, event.market), fundingIndexWad: event.fundingIndexWad });
       return;
+    case 'PositionLiquidated':
+    case 'CollateralSeized':
+    case 'InsuranceCovered':
+    case 'PositionDeleveraged':
+    case 'BadDebtSocialized':
+      applyLiquidationStep(state, event);
+      return;
+    case 'LiquidationCompleted':
+      recordLiquidationWindows(state, event);
+      return;
   }
 }
 
 function applyTradeSide(state: LedgerState, event: TradeFilled, side: 'buyer' | 'seller'): void {
-  const accountId = side === 'buyer' ? event.buyer : event.seller;
-  const market = state.config.markets.get(event.market);
-  const base = market && state.config.assets.get(market.base);
-  const quote = state.config.assets.get(state.config.quote);
-  if (market === undefined || base === undefined || quote === undefined) throw new Error('evolve: trade on unknown market');
-  const record = recordOf(state, accountId);
-  const positionOnly: Account = { id: accountId, balances: new Map(), perps: record.perps };
-  const fill = {
-    size: side === 'buyer' ? event.size : -event.size,
-    priceWad: event.priceWad,
-    feeRateWad: side === 'buyer' ? event.buyerFeeRateWad : event.sellerFeeRateWad,
-  };
-  const outcome = applyFill(positionOnly, market, base, quote, fill);
+  const outcome = fillRecord(
+    state,
+    side === 'buyer' ? event.buyer : event.seller,
+    event.market,
+    side === 'buyer' ? event.size : -event.size,
+    event.priceWad,
+    side === 'buyer' ? event.buyerFeeRateWad : event.sellerFeeRateWad,
+  );
   const expectedFee = side === 'buyer' ? event.buyerFee : event.sellerFee;
   const expectedPnl = side === 'buyer' ? event.buyerRealizedPnl : event.sellerRealizedPnl;
   if (outcome.fee !== expectedFee || outcome.realizedPnl !== expectedPnl) {
     throw new Error(`evolve: TradeFilled ${side} fee or PnL disagrees with the fill`);
   }
+}
+
+/**
+ * Applies a fill to a stored account through the same `applyFill` the deciders use: the
+ * position changes, realised PnL comes from the settlement account, the fee goes to the fee
+ * pool. The position must be settled for funding (decide settles it first).
+ */
+function fillRecord(
+  state: LedgerState,
+  accountId: string,
+  marketId: string,
+  size: bigint,
+  priceWad: bigint,
+  feeRateWad: bigint,
+): { fee: bigint; realizedPnl: bigint } {
+  const market = state.config.markets.get(marketId);
+  const base = market && state.config.assets.get(market.base);
+  const quote = state.config.assets.get(state.config.quote);
+  if (market === undefined || base === undefined || quote === undefined) throw new Error('evolve: fill on unknown market');
+  const record = recordOf(state, accountId);
+  const positionOnly: Account = { id: accountId, balances: new Map(), perps: record.perps };
+  const outcome = applyFill(positionOnly, market, base, quote, { size, priceWad, feeRateWad });
   const after = outcome.account.perps.get(market.id);
   const fundingIndexWad = marketStateOf(state, market.id).fundingIndexWad;
-  setPosition(state, accountId, after === undefined ? { market: market.id, size: 0n, entryPriceWad: 0n, fundingIndexWad } : { ...after, fundingIndexWad });
+  setPosition(
+    state,
+    accountId,
+    after === undefined
+      ? { market: market.id, size: 0n, entryPriceWad: 0n, fundingIndexWad }
+      : { ...after, fundingIndexWad },
+  );
   credit(state, accountId, quote.id, outcome.realizedPnl - outcome.fee);
   credit(state, SYSTEM.settlement, quote.id, -outcome.realizedPnl);
   credit(state, SYSTEM.fees, quote.id, outcome.fee);
+  return outcome;
+}
+
+/** A liquidation step: the movements `movementsOf` describes, applied to stored balances. */
+function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventType): void {
+  const parties = { account: event.account, liquidator: event.liquidator, insurance: SYSTEM.insurance, lenders: SYSTEM.interest };
+  const movements = movementsOf(event.step, parties, state.config);
+  for (const fill of movements.fills) fillRecord(state, fill.account, fill.market, fill.size, fill.priceWad, 0n);
+  for (const transfer of movements.transfers) {
+    credit(state, transfer.from, transfer.asset, -transfer.amount);
+    credit(state, transfer.to, transfer.asset, transfer.amount);
+  }
+  if (event.type === 'BadDebtSocialized') {
+    state.assets.set(event.step.asset, { ...assetStateOf(state, event.step.asset), supplyIndexWad: event.supplyIndexWad });
+  }
+}
+
+function recordLiquidationWindows(state: LedgerState, event: LiquidationCompleted): void {
+  for (const { key, usd } of event.notional) {
+    const window = state.liquidationWindows.get(key);
+    const active = window !== undefined && event.nowMs - window.startMs < state.config.liquidation.windowMs;
+    state.liquidationWindows.set(key, active ? { ...window, usedUsd: window.usedUsd + usd } : { startMs: event.nowMs, usedUsd: usd });
+  }
 }
 
 function recordOf(state: LedgerState, id: string): AccountRecord {

@@ -22,6 +22,7 @@ export function stateHash(state: LedgerState): string {
       accounts: state.accounts,
       assets: state.assets,
       markets: state.markets,
+      liquidationWindows: state.liquidationWindows,
       halted: state.halted,
     }),
   );

@@ -129,6 +129,7 @@ export class Ledger {
       markets: new Map(raw.markets),
       assetNet: new Map(raw.assetNet),
       marketNet: new Map(raw.marketNet),
+      liquidationWindows: new Map(raw.liquidationWindows),
       halted: raw.halted,
     };
     const ledger = new Ledger(state);
@@ -196,6 +197,7 @@ interface SnapshotData {
     readonly markets: [string, never][];
     readonly assetNet: [string, bigint][];
     readonly marketNet: [string, bigint][];
+    readonly liquidationWindows: [string, never][];
     readonly halted: string | null;
   };
   readonly idempotency: [string, IdempotencyEntry][];

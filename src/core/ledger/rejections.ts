@@ -27,6 +27,14 @@ export type Rejection =
     }
   | { readonly code: 'PRICE_UNAVAILABLE'; readonly asset: string }
   | { readonly code: 'TIME_WENT_BACKWARDS'; readonly asset: string; readonly nowMs: number; readonly lastMs: number }
+  | { readonly code: 'SELF_LIQUIDATION'; readonly account: string; readonly liquidator: string }
+  | { readonly code: 'NOT_LIQUIDATABLE'; readonly account: string; readonly maintenance: LevelHealth }
+  | { readonly code: 'LIQUIDATION_CAPPED'; readonly account: string }
+  | {
+      readonly code: 'LIQUIDATOR_INSUFFICIENT_MARGIN';
+      readonly liquidator: string;
+      readonly healthAfter: LevelHealth;
+    }
   | {
       readonly code: 'INSUFFICIENT_MARGIN';
       readonly account: string;
@@ -57,6 +65,10 @@ const CHECK_ORDER: Record<RejectionCode, true> = {
   CAP_EXCEEDED: true,
   PRICE_UNAVAILABLE: true,
   TIME_WENT_BACKWARDS: true,
+  SELF_LIQUIDATION: true,
+  NOT_LIQUIDATABLE: true,
+  LIQUIDATION_CAPPED: true,
+  LIQUIDATOR_INSUFFICIENT_MARGIN: true,
   INSUFFICIENT_MARGIN: true,
 };
 

@@ -34,7 +34,10 @@ export const SYSTEM_PREFIX = 'system:';
 export interface StoredBalance {
   /** Settled amount in base units; negative = borrowed. Never zero (zero balances are dropped). */
   readonly amount: bigint;
-  /** Supply index (amount > 0) or borrow index (amount < 0) at the last settlement. */
+  /**
+   * Supply index (amount > 0) or borrow index (amount < 0) at the last settlement. System
+   * accounts neither earn nor pay interest: theirs is always 0.
+   */
   readonly indexWad: bigint;
 }
 
@@ -81,8 +84,15 @@ export interface LedgerState {
   assetNet: Map<string, bigint>;
   /** Net of all position changes per market since start: zero unless the ledger is broken. */
   marketNet: Map<string, bigint>;
+  /** Liquidated notional per market or collateral asset in the current window (cascade control). */
+  liquidationWindows: Map<string, LiquidationWindow>;
   /** Set when an invariant check fails: risk-increasing commands are refused until resolved. */
   halted: string | null;
+}
+
+export interface LiquidationWindow {
+  readonly startMs: number;
+  readonly usedUsd: bigint;
 }
 
 export function initialAssetState(): AssetState {
@@ -104,6 +114,7 @@ export function createLedgerState(config: RiskConfig, configJson: unknown): Ledg
     markets: new Map(),
     assetNet: new Map(),
     marketNet: new Map(),
+    liquidationWindows: new Map(),
     halted: null,
   };
   for (const id of SYSTEM_ACCOUNTS) state.accounts.set(id, emptyRecord(id, id));
@@ -160,8 +171,9 @@ export function pendingFunding(state: LedgerState, position: StoredPosition): bi
 /** The account as the risk model sees it: settled amounts plus pending interest and funding. */
 export function accountView(state: LedgerState, record: AccountRecord): Account {
   const balances = new Map<string, bigint>();
+  const indexed = !isSystemAccount(record.id);
   for (const [asset, balance] of record.balances) {
-    balances.set(asset, currentAmount(balance, assetStateOf(state, asset)));
+    balances.set(asset, indexed ? currentAmount(balance, assetStateOf(state, asset)) : balance.amount);
   }
   let funding = 0n;
   for (const position of record.perps.values()) funding += pendingFunding(state, position);

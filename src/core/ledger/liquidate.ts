@@ -1,0 +1,209 @@
+/**
+ * decide for `liquidate`: guards, then the pure plan (liquidation/plan.ts), then events: the
+ * settlements of every account the plan touches, one event per step, and the explanation.
+ * The plan is computed on account views; evolve applies the same step movements to stored
+ * balances, so what the plan promised is what happens.
+ */
+import type { Account } from '../account.ts';
+import { max, mulDivDown } from '../fixed.ts';
+import { planLiquidation, type LiquidationPlan } from '../liquidation/plan.ts';
+import { deleveragingRanking } from '../liquidation/rank.ts';
+import type { LiquidationStep, Parties } from '../liquidation/steps.ts';
+import { exposedAssets } from '../liquidation-price.ts';
+import { err, ok } from '../result.ts';
+import type { LiquidateCommand } from './commands.ts';
+import { evaluate, invalid, pushSettlement, userAccount, type Decision } from './decide.ts';
+import type { LedgerEvent } from './events.ts';
+import { accountView, assetStateOf, isSystemAccount, SYSTEM, type LedgerState } from './state.ts';
+
+export function decideLiquidate(state: LedgerState, command: LiquidateCommand): Decision {
+  if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) return invalid('nowMs', 'must be a non-negative integer');
+  if (command.maxNotionalUsd !== undefined && command.maxNotionalUsd <= 0n) {
+    return invalid('maxNotionalUsd', 'must be greater than zero');
+  }
+  const target = userAccount(state, command.account);
+  if (!target.ok) return target;
+  const liquidatorRecord =
+    command.liquidator === SYSTEM.backstop ? state.accounts.get(SYSTEM.backstop) : undefined;
+  const liquidator = liquidatorRecord === undefined ? userAccount(state, command.liquidator) : ok(liquidatorRecord);
+  if (!liquidator.ok) return liquidator;
+  if (command.liquidator === command.account || liquidator.value.owner === target.value.owner) {
+    return err({ code: 'SELF_LIQUIDATION', account: command.account, liquidator: command.liquidator });
+  }
+
+  const parties: Parties = {
+    account: command.account,
+    liquidator: command.liquidator,
+    insurance: SYSTEM.insurance,
+    lenders: SYSTEM.interest,
+  };
+  const views = new Map<string, Account>();
+  for (const id of [parties.account, parties.liquidator, parties.insurance, parties.lenders]) {
+    const record = state.accounts.get(id);
+    if (record !== undefined) views.set(id, accountView(state, record));
+  }
+  const plan = planLiquidation({
+    parties,
+    views,
+    prices: state.prices,
+    config: state.config,
+    deleverageCandidates: (market, size) => deleverageCandidates(state, market, size, parties),
+    roomUsd: cascadeRoom(state, command.nowMs),
+    ...(command.maxNotionalUsd !== undefined && { keeperLimitUsd: command.maxNotionalUsd }),
+  });
+  if (!plan.ok) {
+    const problem = plan.error;
+    switch (problem.code) {
+      case 'NOT_LIQUIDATABLE':
+        return err({ code: 'NOT_LIQUIDATABLE', account: command.account, maintenance: problem.maintenance });
+      case 'LIQUIDATION_CAPPED':
+        return err({ code: 'LIQUIDATION_CAPPED', account: command.account });
+      case 'UNKNOWN_MARKET':
+        return err({ code: 'UNKNOWN_MARKET', market: problem.market });
+      case 'UNKNOWN_ASSET':
+        return err({ code: 'UNKNOWN_ASSET', asset: problem.asset });
+      case 'PRICE_UNAVAILABLE':
+        return err({ code: 'PRICE_UNAVAILABLE', asset: problem.asset });
+    }
+  }
+  const liquidatorMargin = checkLiquidatorMargin(state, plan.value, parties.liquidator);
+  if (liquidatorMargin !== null) return err(liquidatorMargin);
+  return ok(liquidationEvents(state, command, plan.value, parties));
+}
+
+/** A liquidator that takes anything over must meet initial margin afterwards. */
+function checkLiquidatorMargin(state: LedgerState, plan: LiquidationPlan, liquidator: string) {
+  const takesOver = plan.steps.some((step) => step.kind === 'perp' || (step.kind === 'swap' && step.seized > step.toInsurance));
+  const view = plan.views.get(liquidator);
+  if (!takesOver || view === undefined) return null;
+  const health = evaluate(state, view);
+  if (!health.ok) return health.error;
+  if (health.value.initial.healthUsd >= 0n) return null;
+  return { code: 'LIQUIDATOR_INSUFFICIENT_MARGIN' as const, liquidator, healthAfter: health.value.initial };
+}
+
+function liquidationEvents(
+  state: LedgerState,
+  command: LiquidateCommand,
+  plan: LiquidationPlan,
+  parties: Parties,
+): LedgerEvent[] {
+  const events: LedgerEvent[] = [];
+  const touched = new Set([parties.account, parties.liquidator]);
+  for (const step of plan.steps) if (step.kind === 'deleverage') touched.add(step.counterparty);
+  for (const id of touched) {
+    const record = state.accounts.get(id);
+    if (record !== undefined) pushSettlement(events, state, record);
+  }
+  const base = { account: parties.account, liquidator: parties.liquidator };
+  let penaltiesUsd = 0n;
+  let badDebtUsd = 0n;
+  for (const step of plan.steps) {
+    events.push(stepEvent(state, base, step));
+    penaltiesUsd += penaltyUsd(state, step);
+    if (step.kind === 'insurance' || step.kind === 'socialize') badDebtUsd += valueUsd(state, step.asset, step.amount);
+  }
+  const account = plan.views.get(parties.account);
+  events.push({
+    type: 'LiquidationCompleted',
+    ...base,
+    nowMs: command.nowMs,
+    target: state.config.liquidation.target,
+    bankrupt: plan.bankrupt,
+    targetReached: plan.targetReached,
+    prices: (account === undefined ? [] : exposedAssetsOf(state, [views(state, parties.account), account]))
+      .flatMap((asset) => {
+        const price = state.prices.get(asset);
+        return price === undefined ? [] : [{ asset, priceWad: price.priceWad, confidenceWad: price.confidenceWad }];
+      }),
+    healthBefore: { initial: plan.healthBefore.initial, maintenance: plan.healthBefore.maintenance },
+    healthAfter: { initial: plan.healthAfter.initial, maintenance: plan.healthAfter.maintenance },
+    notional: [...plan.notionalByKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, usd]) => ({ key, usd })),
+    penaltiesUsd,
+    badDebtUsd,
+  });
+  return events;
+}
+
+function stepEvent(state: LedgerState, base: { account: string; liquidator: string }, step: LiquidationStep): LedgerEvent {
+  switch (step.kind) {
+    case 'perp':
+      return { type: 'PositionLiquidated', ...base, step };
+    case 'swap':
+      return { type: 'CollateralSeized', ...base, step };
+    case 'insurance':
+      return { type: 'InsuranceCovered', ...base, step };
+    case 'deleverage':
+      return { type: 'PositionDeleveraged', ...base, step };
+    case 'socialize':
+      return { type: 'BadDebtSocialized', ...base, step, supplyIndexWad: haircutIndex(state, step.asset, step.amount) };
+  }
+}
+
+/**
+ * The supply index after writing `amount` off against the asset's lenders: every deposit
+ * shrinks by amount / total deposits (rounded down, against the lenders, so the pool that
+ * advanced the write-off is made whole). Never below one wei, so the index stays usable.
+ */
+function haircutIndex(state: LedgerState, asset: string, amount: bigint): bigint {
+  const totals = assetStateOf(state, asset);
+  if (totals.totalDeposits <= 0n) return totals.supplyIndexWad;
+  const remaining = totals.totalDeposits - amount;
+  return max(mulDivDown(totals.supplyIndexWad, remaining > 0n ? remaining : 0n, totals.totalDeposits), 1n);
+}
+
+function penaltyUsd(state: LedgerState, step: LiquidationStep): bigint {
+  if (step.kind === 'perp') return valueUsd(state, state.config.quote, step.penalty);
+  if (step.kind !== 'swap' || step.repaid === 0n) return 0n;
+  const fair = step.valueUsd;
+  const seizedUsd = valueUsd(state, step.collateralAsset, step.seized);
+  return seizedUsd > fair ? seizedUsd - fair : 0n;
+}
+
+function valueUsd(state: LedgerState, asset: string, amount: bigint): bigint {
+  const price = state.prices.get(asset)?.priceWad ?? 0n;
+  const unit = state.config.assets.get(asset)?.unit ?? 1n;
+  return mulDivDown(amount, price, unit);
+}
+
+/** Opposite positions outside the account and the liquidator, best-ranked first. */
+function deleverageCandidates(state: LedgerState, market: string, size: bigint, parties: Parties): readonly Account[] {
+  const views = new Map<string, Account>();
+  for (const record of state.accounts.values()) {
+    if (isSystemAccount(record.id) || record.id === parties.account || record.id === parties.liquidator) continue;
+    const position = record.perps.get(market);
+    if (position !== undefined && (position.size > 0n) !== (size > 0n)) views.set(record.id, accountView(state, record));
+  }
+  const side = size > 0n ? -1n : 1n;
+  return deleveragingRanking(views.values(), market, side, state.prices, state.config).flatMap((entry) => {
+    const view = views.get(entry.account);
+    return view === undefined ? [] : [view];
+  });
+}
+
+/** Room left in each capped window at `nowMs`; keys without a cap are absent. */
+function cascadeRoom(state: LedgerState, nowMs: number): ReadonlyMap<string, bigint> {
+  const cap = state.config.liquidation.notionalCapPerWindowUsd;
+  const room = new Map<string, bigint>();
+  if (cap === undefined) return room;
+  const keys = [...state.config.markets.keys(), ...state.config.assets.keys()];
+  for (const key of keys) {
+    const window = state.liquidationWindows.get(key);
+    const active = window !== undefined && nowMs - window.startMs < state.config.liquidation.windowMs;
+    room.set(key, active ? max(cap - window.usedUsd, 0n) : cap);
+  }
+  return room;
+}
+
+function views(state: LedgerState, id: string): Account {
+  const record = state.accounts.get(id);
+  if (record === undefined) throw new Error(`liquidate: unknown account ${id}`);
+  return accountView(state, record);
+}
+
+function exposedAssetsOf(state: LedgerState, accounts: readonly Account[]): string[] {
+  const assets = new Set<string>();
+  for (const account of accounts) for (const asset of exposedAssets(account, state.config)) assets.add(asset);
+  return [...assets].sort();
+}
+
