@@ -33,6 +33,23 @@ export interface AssetConfig {
   /** Absent: no cap on the sum of all borrows, in base units. */
   readonly borrowCap?: bigint;
   readonly interest: InterestModel;
+  /** Present: collateral in this asset is liquidated by Dutch auction, not at a fixed discount. */
+  readonly auction?: AuctionConfig;
+}
+
+/**
+ * A Dutch auction (Maker's clipper): the lot is offered at oracle × startFactor and the price
+ * falls with time; takers buy any part; never below oracle × floorFactor; the auction must be
+ * reset when older than resetAfterMs or when its price has fallen below oracle × resetBelowFactor.
+ */
+export interface AuctionConfig {
+  readonly startFactorWad: bigint;
+  readonly curve:
+    | { readonly kind: 'linear'; readonly durationMs: number }
+    | { readonly kind: 'exponential'; readonly stepMs: number; readonly stepFactorWad: bigint };
+  readonly floorFactorWad: bigint;
+  readonly resetAfterMs: number;
+  readonly resetBelowFactorWad: bigint;
 }
 
 /**
@@ -130,7 +147,19 @@ const ASSET_FIELDS = [
   'depositCap',
   'borrowCap',
   'interest',
+  'auction',
 ];
+const AUCTION_FIELDS = [
+  'startFactor',
+  'curve',
+  'durationMs',
+  'stepMs',
+  'stepFactor',
+  'floorFactor',
+  'resetAfterMs',
+  'resetBelowFactor',
+];
+const DURATION_RANGE = { min: 1, max: 7 * 86_400_000 } as const;
 const INTEREST_FIELDS = ['baseRate', 'optimalUtilization', 'slopeBelow', 'slopeAbove', 'reserveFactor'];
 const WEIGHT_FIELDS = ['initialWeight', 'maintenanceWeight'];
 const MARKET_FIELDS = [
@@ -238,6 +267,7 @@ function readAsset(reader: InputReader, value: unknown, field: string): AssetCon
   );
   const interest =
     reader.optional(record, 'interest', (v) => readInterest(reader, v, join(field, 'interest'))) ?? NO_INTEREST;
+  const auction = reader.optional(record, 'auction', (v) => readAuction(reader, v, join(field, 'auction')));
   if (borrowCap !== undefined && liability === undefined) {
     reader.fail(join(field, 'borrowCap'), 'a borrow cap needs a "liability" section (the asset is not borrowable)');
   }
@@ -251,7 +281,46 @@ function readAsset(reader: InputReader, value: unknown, field: string): AssetCon
     ...(liability && { liability }),
     ...(depositCap !== undefined && { depositCap }),
     ...(borrowCap !== undefined && { borrowCap }),
+    ...(auction !== undefined && { auction }),
   };
+}
+
+function readAuction(reader: InputReader, value: unknown, field: string): AuctionConfig | undefined {
+  const record = reader.object(value, field, AUCTION_FIELDS);
+  if (record === undefined) return undefined;
+  const factor = (key: string, bounds: DecimalBounds): bigint | undefined =>
+    reader.required(record, key, field, (v) => reader.decimalWithin(v, join(field, key), WAD_DECIMALS, bounds));
+  const duration = (key: string): number | undefined =>
+    reader.required(record, key, field, (v) => reader.integer(v, join(field, key), DURATION_RANGE));
+  const startFactorWad = factor('startFactor', ONE_OR_MORE);
+  const floorFactorWad = factor('floorFactor', ABOVE_ZERO_TO_ONE);
+  const resetBelowFactorWad = factor('resetBelowFactor', ABOVE_ZERO_TO_ONE);
+  const resetAfterMs = duration('resetAfterMs');
+  const curveKind = reader.required(record, 'curve', field, (v) =>
+    v === 'linear' || v === 'exponential' ? v : reader.fail(join(field, 'curve'), 'must be "linear" or "exponential"'),
+  );
+  let curve: AuctionConfig['curve'] | undefined;
+  if (curveKind === 'linear') {
+    const durationMs = duration('durationMs');
+    if (durationMs !== undefined) curve = { kind: 'linear', durationMs };
+  } else if (curveKind === 'exponential') {
+    const stepMs = duration('stepMs');
+    const stepFactorWad = factor('stepFactor', OPEN_ZERO_ONE);
+    if (stepMs !== undefined && stepFactorWad !== undefined) curve = { kind: 'exponential', stepMs, stepFactorWad };
+  }
+  if (
+    startFactorWad === undefined ||
+    floorFactorWad === undefined ||
+    resetBelowFactorWad === undefined ||
+    resetAfterMs === undefined ||
+    curve === undefined
+  ) {
+    return undefined;
+  }
+  if (resetBelowFactorWad < floorFactorWad) {
+    return reader.fail(join(field, 'resetBelowFactor'), 'must not be below floorFactor (a reset must come before the floor)');
+  }
+  return { startFactorWad, curve, floorFactorWad, resetAfterMs, resetBelowFactorWad };
 }
 
 /**

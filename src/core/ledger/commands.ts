@@ -91,6 +91,23 @@ export interface LiquidateCommand extends Keyed {
   readonly maxNotionalUsd?: bigint;
 }
 
+/** Buys up to `amount` of an auction's lot at its current price, if that is at most `maxPriceWad`. */
+export interface BidCommand extends Keyed {
+  readonly kind: 'bid';
+  readonly auctionId: string;
+  readonly taker: string;
+  readonly amount: bigint;
+  readonly maxPriceWad: bigint;
+  readonly nowMs: number;
+}
+
+/** Restarts a stale auction at oracle × start factor. */
+export interface ResetAuctionCommand extends Keyed {
+  readonly kind: 'resetAuction';
+  readonly auctionId: string;
+  readonly nowMs: number;
+}
+
 export type Command =
   | DepositCommand
   | WithdrawCommand
@@ -100,6 +117,8 @@ export type Command =
   | AccrueInterestCommand
   | FundingCommand
   | ConfigCommand
-  | LiquidateCommand;
+  | LiquidateCommand
+  | BidCommand
+  | ResetAuctionCommand;
 
 export type CommandKind = Command['kind'];

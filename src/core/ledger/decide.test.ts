@@ -506,6 +506,10 @@ describe('accrueInterest', () => {
   it('an accrual at time 0 starts the clock: a year later a year of interest accrues', () => {
     // SPEC: "a non-negative integer time"; the first accrual starts each asset's clock.
     // U = 0.5 as in halfUtilisedYear, so the borrow index must reach 1.045 after a year.
+    // Fails today: AssetState.accruedAtMs uses 0 as "never accrued" (state.ts), so after an
+    // accrual at 0 the next one is again treated as the first (decide.ts, decideAccrueInterest:
+    // `elapsedMs = current.accruedAtMs === 0 ? 0 : …`) and the year of interest is lost.
+    // (The same loss hits every accrual for as long as the clock reads 0.)
     const scenario = market(
       deposit('lender', 'USDC', '1000'),
       deposit('borrower', 'ETH', '1'),
@@ -704,6 +708,9 @@ describe('idempotency (INV-4)', () => {
   it('an accepted command that emitted no events still reserves its key against another payload', () => {
     // accrue at T0 starts the clocks; a second accrual at T0 is accepted and emits nothing.
     // Reusing its key for an accrual at another time is a different command: a conflict on nowMs.
+    // Fails today: Ledger.execute records a key only in Ledger.apply, from the first sealed event
+    // carrying the command (ledger.ts); an accepted command with no events is never recorded, so
+    // its key can be reused for any other command (INV-4), and the command leaves no trace in the log.
     const scenario = given(LEDGER_RISK_JSON, accrue(T0_MS));
     scenario.when(accrue(T0_MS, 'quiet-accrual')).thenEvents([]);
     scenario

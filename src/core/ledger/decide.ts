@@ -25,6 +25,7 @@ import type {
 } from './commands.ts';
 import type { AccountSettled, LedgerEvent } from './events.ts';
 import { accrue } from './interest.ts';
+import { decideBid, decideResetAuction } from './auction.ts';
 import { decideLiquidate } from './liquidate.ts';
 import type { Rejection } from './rejections.ts';
 import {
@@ -61,6 +62,10 @@ export function decide(state: LedgerState, command: Command): Decision {
       return decideConfig(state, command);
     case 'liquidate':
       return decideLiquidate(state, command);
+    case 'bid':
+      return decideBid(state, command);
+    case 'resetAuction':
+      return decideResetAuction(state, command);
   }
 }
 
@@ -336,7 +341,7 @@ function checkCaps(state: LedgerState, assetId: string, changes: readonly Balanc
  * health ≥ 0 after, or when maintenance health does not fall (so a reduction at a ruinous
  * price cannot drain an account under cover of "reducing").
  */
-function checkMargin(
+export function checkMargin(
   state: LedgerState,
   before: Account,
   after: Account,

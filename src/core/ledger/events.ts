@@ -1,5 +1,12 @@
 import type { LevelHealth } from '../health.ts';
-import type { DeleverageStep, InsuranceStep, PerpStep, SocializeStep, SwapStep } from '../liquidation/steps.ts';
+import type {
+  AuctionStep,
+  DeleverageStep,
+  InsuranceStep,
+  PerpStep,
+  SocializeStep,
+  SwapStep,
+} from '../liquidation/steps.ts';
 
 /**
  * Events: what happened, the only thing the log stores. `evolve` applies them; replaying
@@ -114,12 +121,50 @@ export interface BadDebtSocialized extends LiquidationStepEvent<'BadDebtSocializ
   readonly supplyIndexWad: bigint;
 }
 
+export interface AuctionStarted extends LiquidationStepEvent<'AuctionStarted', AuctionStep> {
+  readonly auctionId: string;
+  readonly startMs: number;
+}
+
 export type LiquidationStepEventType =
   | PositionLiquidated
   | CollateralSeized
   | InsuranceCovered
   | PositionDeleveraged
-  | BadDebtSocialized;
+  | BadDebtSocialized
+  | AuctionStarted;
+
+/** A taker bought part of a lot: it paid `cost` of the debt asset, `repaid` of it to the account's debt. */
+export interface AuctionTaken {
+  readonly type: 'AuctionTaken';
+  readonly auctionId: string;
+  readonly account: string;
+  readonly taker: string;
+  readonly collateralAsset: string;
+  readonly debtAsset: string;
+  readonly amount: bigint;
+  readonly priceWad: bigint;
+  readonly cost: bigint;
+  readonly repaid: bigint;
+  readonly toInsurance: bigint;
+}
+
+export interface AuctionReset {
+  readonly type: 'AuctionReset';
+  readonly auctionId: string;
+  readonly reason: 'TOO_OLD' | 'TOO_FAR_BELOW_ORACLE';
+  readonly startPriceWad: bigint;
+  readonly startMs: number;
+}
+
+/** The tab was raised or the lot sold out: what is left of the lot goes back to the account. */
+export interface AuctionEnded {
+  readonly type: 'AuctionEnded';
+  readonly auctionId: string;
+  readonly account: string;
+  readonly collateralAsset: string;
+  readonly returned: bigint;
+}
 
 /** The explanation of a whole liquidation: what the engine saw, aimed for and reached. */
 export interface LiquidationCompleted {
@@ -152,6 +197,9 @@ export type LedgerEvent =
   | InterestAccrued
   | FundingUpdated
   | LiquidationStepEventType
-  | LiquidationCompleted;
+  | LiquidationCompleted
+  | AuctionTaken
+  | AuctionReset
+  | AuctionEnded;
 
 export type EventType = LedgerEvent['type'];

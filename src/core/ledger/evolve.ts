@@ -8,6 +8,7 @@
 import { applyFill, type Account } from '../account.ts';
 import { parseRiskConfig } from '../config.ts';
 import { max } from '../fixed.ts';
+import type { Auction } from '../liquidation/auction.ts';
 import { movementsOf } from '../liquidation/steps.ts';
 import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType, TradeFilled } from './events.ts';
 import {
@@ -16,6 +17,7 @@ import {
   initialAssetState,
   initialMarketState,
   isSystemAccount,
+  liquidationParties,
   marketStateOf,
   SYSTEM,
   type AccountRecord,
@@ -91,7 +93,30 @@ export function evolve(state: LedgerState, event: LedgerEvent): void {
     case 'InsuranceCovered':
     case 'PositionDeleveraged':
     case 'BadDebtSocialized':
+    case 'AuctionStarted':
       applyLiquidationStep(state, event);
+      return;
+    case 'AuctionTaken': {
+      const auction = auctionOf(state, event.auctionId);
+      credit(state, event.taker, event.debtAsset, -event.cost);
+      credit(state, event.account, event.debtAsset, event.repaid);
+      credit(state, SYSTEM.insurance, event.debtAsset, event.toInsurance);
+      credit(state, SYSTEM.auction, event.collateralAsset, -event.amount);
+      credit(state, event.taker, event.collateralAsset, event.amount);
+      state.auctions.set(auction.id, { ...auction, lot: auction.lot - event.amount, tab: auction.tab - event.cost });
+      return;
+    }
+    case 'AuctionReset':
+      state.auctions.set(event.auctionId, {
+        ...auctionOf(state, event.auctionId),
+        startPriceWad: event.startPriceWad,
+        startMs: event.startMs,
+      });
+      return;
+    case 'AuctionEnded':
+      credit(state, SYSTEM.auction, event.collateralAsset, -event.returned);
+      credit(state, event.account, event.collateralAsset, event.returned);
+      state.auctions.delete(event.auctionId);
       return;
     case 'LiquidationCompleted':
       recordLiquidationWindows(state, event);
@@ -152,8 +177,7 @@ function fillRecord(
 
 /** A liquidation step: the movements `movementsOf` describes, applied to stored balances. */
 function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventType): void {
-  const parties = { account: event.account, liquidator: event.liquidator, insurance: SYSTEM.insurance, lenders: SYSTEM.interest };
-  const movements = movementsOf(event.step, parties, state.config);
+  const movements = movementsOf(event.step, liquidationParties(event.account, event.liquidator), state.config);
   for (const fill of movements.fills) fillRecord(state, fill.account, fill.market, fill.size, fill.priceWad, 0n);
   for (const transfer of movements.transfers) {
     credit(state, transfer.from, transfer.asset, -transfer.amount);
@@ -162,6 +186,26 @@ function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventTyp
   if (event.type === 'BadDebtSocialized') {
     state.assets.set(event.step.asset, { ...assetStateOf(state, event.step.asset), supplyIndexWad: event.supplyIndexWad });
   }
+  if (event.type === 'AuctionStarted') {
+    state.auctions.set(event.auctionId, {
+      id: event.auctionId,
+      account: event.account,
+      collateralAsset: event.step.collateralAsset,
+      debtAsset: event.step.debtAsset,
+      lot: event.step.lot,
+      tab: event.step.tab,
+      penaltyWad: event.step.penaltyWad,
+      startPriceWad: event.step.startPriceWad,
+      startMs: event.startMs,
+    });
+    state.nextAuctionId += 1;
+  }
+}
+
+function auctionOf(state: LedgerState, id: string): Auction {
+  const auction = state.auctions.get(id);
+  if (auction === undefined) throw new Error(`evolve: unknown auction ${id}`);
+  return auction;
 }
 
 function recordLiquidationWindows(state: LedgerState, event: LiquidationCompleted): void {

@@ -23,6 +23,8 @@ export function stateHash(state: LedgerState): string {
       assets: state.assets,
       markets: state.markets,
       liquidationWindows: state.liquidationWindows,
+      auctions: state.auctions,
+      nextAuctionId: state.nextAuctionId,
       halted: state.halted,
     }),
   );

@@ -130,6 +130,8 @@ export class Ledger {
       assetNet: new Map(raw.assetNet),
       marketNet: new Map(raw.marketNet),
       liquidationWindows: new Map(raw.liquidationWindows),
+      auctions: new Map(raw.auctions),
+      nextAuctionId: raw.nextAuctionId,
       halted: raw.halted,
     };
     const ledger = new Ledger(state);
@@ -198,6 +200,8 @@ interface SnapshotData {
     readonly assetNet: [string, bigint][];
     readonly marketNet: [string, bigint][];
     readonly liquidationWindows: [string, never][];
+    readonly auctions: [string, never][];
+    readonly nextAuctionId: number;
     readonly halted: string | null;
   };
   readonly idempotency: [string, IdempotencyEntry][];

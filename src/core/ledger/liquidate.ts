@@ -14,7 +14,14 @@ import { err, ok } from '../result.ts';
 import type { LiquidateCommand } from './commands.ts';
 import { evaluate, invalid, pushSettlement, userAccount, type Decision } from './decide.ts';
 import type { LedgerEvent } from './events.ts';
-import { accountView, assetStateOf, isSystemAccount, SYSTEM, type LedgerState } from './state.ts';
+import {
+  accountView,
+  assetStateOf,
+  isSystemAccount,
+  liquidationParties,
+  SYSTEM,
+  type LedgerState,
+} from './state.ts';
 
 export function decideLiquidate(state: LedgerState, command: LiquidateCommand): Decision {
   if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) return invalid('nowMs', 'must be a non-negative integer');
@@ -31,14 +38,14 @@ export function decideLiquidate(state: LedgerState, command: LiquidateCommand): 
     return err({ code: 'SELF_LIQUIDATION', account: command.account, liquidator: command.liquidator });
   }
 
-  const parties: Parties = {
-    account: command.account,
-    liquidator: command.liquidator,
-    insurance: SYSTEM.insurance,
-    lenders: SYSTEM.interest,
-  };
+  for (const auction of state.auctions.values()) {
+    if (auction.account === command.account) {
+      return err({ code: 'AUCTION_IN_PROGRESS', account: command.account, auctionId: auction.id });
+    }
+  }
+  const parties = liquidationParties(command.account, command.liquidator);
   const views = new Map<string, Account>();
-  for (const id of [parties.account, parties.liquidator, parties.insurance, parties.lenders]) {
+  for (const id of [parties.account, parties.liquidator, parties.insurance, parties.lenders, parties.escrow]) {
     const record = state.accounts.get(id);
     if (record !== undefined) views.set(id, accountView(state, record));
   }
@@ -99,7 +106,7 @@ function liquidationEvents(
   let penaltiesUsd = 0n;
   let badDebtUsd = 0n;
   for (const step of plan.steps) {
-    events.push(stepEvent(state, base, step));
+    events.push(stepEvent(state, base, step, command.nowMs));
     penaltiesUsd += penaltyUsd(state, step);
     if (step.kind === 'insurance' || step.kind === 'socialize') badDebtUsd += valueUsd(state, step.asset, step.amount);
   }
@@ -125,7 +132,12 @@ function liquidationEvents(
   return events;
 }
 
-function stepEvent(state: LedgerState, base: { account: string; liquidator: string }, step: LiquidationStep): LedgerEvent {
+function stepEvent(
+  state: LedgerState,
+  base: { account: string; liquidator: string },
+  step: LiquidationStep,
+  nowMs: number,
+): LedgerEvent {
   switch (step.kind) {
     case 'perp':
       return { type: 'PositionLiquidated', ...base, step };
@@ -137,6 +149,8 @@ function stepEvent(state: LedgerState, base: { account: string; liquidator: stri
       return { type: 'PositionDeleveraged', ...base, step };
     case 'socialize':
       return { type: 'BadDebtSocialized', ...base, step, supplyIndexWad: haircutIndex(state, step.asset, step.amount) };
+    case 'auction':
+      return { type: 'AuctionStarted', ...base, step, auctionId: `auction-${state.nextAuctionId}`, startMs: nowMs };
   }
 }
 

@@ -30,6 +30,16 @@ export type Rejection =
   | { readonly code: 'SELF_LIQUIDATION'; readonly account: string; readonly liquidator: string }
   | { readonly code: 'NOT_LIQUIDATABLE'; readonly account: string; readonly maintenance: LevelHealth }
   | { readonly code: 'LIQUIDATION_CAPPED'; readonly account: string }
+  | { readonly code: 'AUCTION_IN_PROGRESS'; readonly account: string; readonly auctionId: string }
+  | { readonly code: 'UNKNOWN_AUCTION'; readonly auctionId: string }
+  | {
+      readonly code: 'AUCTION_STALE';
+      readonly auctionId: string;
+      readonly reason: 'TOO_OLD' | 'TOO_FAR_BELOW_ORACLE';
+    }
+  | { readonly code: 'AUCTION_NOT_STALE'; readonly auctionId: string }
+  | { readonly code: 'AUCTION_PRICE_ABOVE_LIMIT'; readonly auctionId: string; readonly priceWad: bigint }
+  | { readonly code: 'ZERO_BID'; readonly auctionId: string }
   | {
       readonly code: 'LIQUIDATOR_INSUFFICIENT_MARGIN';
       readonly liquidator: string;
@@ -68,6 +78,12 @@ const CHECK_ORDER: Record<RejectionCode, true> = {
   SELF_LIQUIDATION: true,
   NOT_LIQUIDATABLE: true,
   LIQUIDATION_CAPPED: true,
+  AUCTION_IN_PROGRESS: true,
+  UNKNOWN_AUCTION: true,
+  AUCTION_STALE: true,
+  AUCTION_NOT_STALE: true,
+  AUCTION_PRICE_ABOVE_LIMIT: true,
+  ZERO_BID: true,
   LIQUIDATOR_INSUFFICIENT_MARGIN: true,
   INSUFFICIENT_MARGIN: true,
 };

@@ -15,6 +15,8 @@ import type { Account, PerpPosition } from '../account.ts';
 import type { RiskConfig } from '../config.ts';
 import { divDown, divUp, WAD } from '../fixed.ts';
 import type { Price } from '../prices.ts';
+import type { Auction } from '../liquidation/auction.ts';
+import type { Parties } from '../liquidation/steps.ts';
 
 /** System accounts: the other side of every movement that has no user on it. */
 export const SYSTEM = {
@@ -27,6 +29,8 @@ export const SYSTEM = {
   interest: 'system:interest',
   /** Counterparty of realised perp PnL and funding settlements. */
   settlement: 'system:settlement',
+  /** Holds collateral under Dutch auction. */
+  auction: 'system:auction',
 } as const;
 export const SYSTEM_ACCOUNTS: readonly string[] = Object.values(SYSTEM);
 export const SYSTEM_PREFIX = 'system:';
@@ -84,6 +88,10 @@ export interface LedgerState {
   assetNet: Map<string, bigint>;
   /** Net of all position changes per market since start: zero unless the ledger is broken. */
   marketNet: Map<string, bigint>;
+  /** Dutch auctions in progress, by id. */
+  auctions: Map<string, Auction>;
+  /** Sequence for auction ids (deterministic on replay). */
+  nextAuctionId: number;
   /** Liquidated notional per market or collateral asset in the current window (cascade control). */
   liquidationWindows: Map<string, LiquidationWindow>;
   /** Set when an invariant check fails: risk-increasing commands are refused until resolved. */
@@ -115,6 +123,8 @@ export function createLedgerState(config: RiskConfig, configJson: unknown): Ledg
     assetNet: new Map(),
     marketNet: new Map(),
     liquidationWindows: new Map(),
+    auctions: new Map(),
+    nextAuctionId: 1,
     halted: null,
   };
   for (const id of SYSTEM_ACCOUNTS) state.accounts.set(id, emptyRecord(id, id));
@@ -185,4 +195,9 @@ export function accountView(state: LedgerState, record: AccountRecord): Account 
   }
   for (const [asset, amount] of balances) if (amount === 0n) balances.delete(asset);
   return { id: record.id, balances, perps: record.perps };
+}
+
+/** Who stands where in a liquidation of `account` by `liquidator`. */
+export function liquidationParties(account: string, liquidator: string): Parties {
+  return { account, liquidator, insurance: SYSTEM.insurance, lenders: SYSTEM.interest, escrow: SYSTEM.auction };
 }

@@ -71,6 +71,12 @@ function describeStep(step: LiquidationStep, config: RiskConfig): string {
       return `${formatAmount(abs(step.size), config.markets.get(step.market)?.base ?? '', config)} of ${step.market} ${why} ${formatUsdPlain(step.priceWad)} (counterparty ${step.counterparty})`;
     case 'socialize':
       return `${formatAmount(step.amount, step.asset, config)} ${step.asset} ${why}`;
+    case 'auction':
+      return (
+        `${formatAmount(step.lot, step.collateralAsset, config)} ${step.collateralAsset} went to a Dutch auction starting at ` +
+        `${formatUsdPlain(step.startPriceWad)} to raise ${formatAmount(step.tab, step.debtAsset, config)} ${step.debtAsset}; ` +
+        'what the auction does not need comes back'
+      );
   }
 }
 

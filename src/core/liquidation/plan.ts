@@ -31,6 +31,7 @@ import {
   type StepRule,
   type Views,
 } from './steps.ts';
+import { startPrice } from './auction.ts';
 
 export interface PlanInput {
   readonly parties: Parties;
@@ -123,6 +124,8 @@ class Planner {
   views: Views;
   readonly notionalByKey = new Map<string, bigint>();
   private takenUsd = 0n;
+  /** An auction settles the rest over time: the plan stops there. */
+  private auctionStarted = false;
   private readonly config: RiskConfig;
   private readonly prices: PriceBook;
 
@@ -144,7 +147,7 @@ class Planner {
       this.reducePerp(market);
     }
     const exhausted = new Set<string>();
-    while (!this.targetMet()) {
+    while (!this.targetMet() && !this.auctionStarted) {
       const pair = this.bestPair(exhausted);
       if (pair === null) return;
       exhausted.add(`${pair.debt}/${pair.collateral}`);
@@ -198,7 +201,28 @@ class Planner {
     const sized = this.sizeStep(bound, (repaid) => swap.step(repaid, 'MINIMAL_TO_TARGET'), (repaid) =>
       swap.valueOf(debt - repaid) < this.config.liquidation.dustUsd,
     );
-    this.commit(swap.step(sized.amount, sized.rule), collateralAsset);
+    const auction = this.config.assets.get(collateralAsset)?.auction;
+    const collateralPrice = this.prices.get(collateralAsset)?.priceWad;
+    if (auction === undefined || collateralPrice === undefined) {
+      this.commit(swap.step(sized.amount, sized.rule), collateralAsset);
+      return;
+    }
+    // Auction mode: the whole balance goes up for sale; takers raise the same repayment a
+    // swap would have made, plus the penalty, and the rest of the lot comes back.
+    this.commit(
+      {
+        kind: 'auction',
+        collateralAsset,
+        lot: collateral,
+        debtAsset,
+        tab: mulDivUp(sized.amount, WAD + penaltyWad, WAD),
+        penaltyWad,
+        startPriceWad: startPrice(auction, collateralPrice),
+        rule: sized.rule,
+      },
+      collateralAsset,
+    );
+    this.auctionStarted = true;
   }
 
   // ── Bankrupt path ────────────────────────────────────────────────────────────────────
@@ -288,7 +312,7 @@ class Planner {
   /** Debts left with nothing to seize: the fund covers what it holds of the asset, lenders the rest. */
   coverBadDebt(): void {
     const account = this.account();
-    if (account.perps.size > 0 || this.seizableAssets().length > 0) return;
+    if (this.auctionStarted || account.perps.size > 0 || this.seizableAssets().length > 0) return;
     const debts = [...account.balances].filter(([, amount]) => amount < 0n).sort(([a], [b]) => compareIds(a, b));
     for (const [asset, amount] of debts) {
       const fund = balanceOf(viewOf(this.views, this.input.parties.insurance), asset);

@@ -82,7 +82,20 @@ export interface SocializeStep {
   readonly rule: 'SOCIALIZE';
 }
 
-export type LiquidationStep = PerpStep | SwapStep | InsuranceStep | DeleverageStep | SocializeStep;
+/** Collateral put up for Dutch auction: the whole balance moves to escrow until takers raise the tab. */
+export interface AuctionStep {
+  readonly kind: 'auction';
+  readonly collateralAsset: string;
+  readonly lot: bigint;
+  readonly debtAsset: string;
+  /** Debt to raise, penalty included: the minimal repayment (as for a swap) × (1 + penalty). */
+  readonly tab: bigint;
+  readonly penaltyWad: bigint;
+  readonly startPriceWad: bigint;
+  readonly rule: StepRule;
+}
+
+export type LiquidationStep = PerpStep | SwapStep | InsuranceStep | DeleverageStep | SocializeStep | AuctionStep;
 
 export interface Fill {
   readonly account: string;
@@ -109,6 +122,8 @@ export interface Parties {
   readonly insurance: string;
   /** Pays socialised losses (and later collects them back from lenders through the index). */
   readonly lenders: string;
+  /** Holds collateral under auction. */
+  readonly escrow: string;
 }
 
 /** Fills and transfers of one step. Fills carry no fee: penalties move as transfers. */
@@ -147,6 +162,8 @@ export function movementsOf(step: LiquidationStep, parties: Parties, config: Ris
       };
     case 'socialize':
       return { fills: [], transfers: [{ from: parties.lenders, to: account, asset: step.asset, amount: step.amount }] };
+    case 'auction':
+      return { fills: [], transfers: [{ from: account, to: parties.escrow, asset: step.collateralAsset, amount: step.lot }] };
   }
 }
 
