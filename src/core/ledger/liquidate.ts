@@ -221,3 +221,24 @@ function exposedAssetsOf(state: LedgerState, accounts: readonly Account[]): stri
   return [...assets].sort();
 }
 
+
+/**
+ * Where a position stands in the deleveraging queue of its side of the market: 1 goes first.
+ * Null when the account holds no position there.
+ */
+export function deleveragingRankOf(
+  state: LedgerState,
+  accountId: string,
+  market: string,
+): { readonly rank: number; readonly of: number } | null {
+  const position = state.accounts.get(accountId)?.perps.get(market);
+  if (position === undefined) return null;
+  const side = position.size > 0n ? 1n : -1n;
+  const views: Account[] = [];
+  for (const record of state.accounts.values()) {
+    if (!isSystemAccount(record.id) && record.perps.has(market)) views.push(accountView(state, record));
+  }
+  const ranking = deleveragingRanking(views, market, side, state.prices, state.config);
+  const entry = ranking.find((ranked) => ranked.account === accountId);
+  return entry === undefined ? null : { rank: entry.rank, of: ranking.length };
+}
