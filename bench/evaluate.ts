@@ -40,14 +40,14 @@ export async function benchEvaluate(): Promise<Record<string, number>> {
     peakRssMb: round1(process.resourceUsage().maxRSS / KB_PER_MB),
     heapUsedMb: round1(heapUsedBytesMax / BYTES_PER_MB),
   };
-  console.log(`evaluate: ${figures.accountsPerSec.toLocaleString('en-US')} accounts/s (median of ${TIMED_PASSES} passes over ${ACCOUNT_COUNT.toLocaleString('en-US')} accounts)`);
+  const passes = `median of ${TIMED_PASSES} passes over ${ACCOUNT_COUNT.toLocaleString('en-US')} accounts`;
+  console.log(`evaluate: ${figures.accountsPerSec.toLocaleString('en-US')} accounts/s (${passes})`);
   console.log(`evaluate: ${figures.nsPerAccount} ns per account`);
   console.log(`evaluate: peak RSS ${figures.peakRssMb} MB`);
   console.log(`evaluate: heap used ${figures.heapUsedMb} MB (largest after a pass)`);
   console.log(`evaluate: results digest sha256 ${digestEvaluations(population)}`);
-  console.log(
-    `evaluate: accounts=${figures.accounts} accountsPerSec=${figures.accountsPerSec} nsPerAccount=${figures.nsPerAccount} peakRssMb=${figures.peakRssMb} heapUsedMb=${figures.heapUsedMb}`,
-  );
+  const fields = Object.entries(figures).map(([name, value]) => `${name}=${value}`);
+  console.log(`evaluate: ${fields.join(' ')}`);
   return figures;
 }
 

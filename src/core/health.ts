@@ -14,7 +14,7 @@
 import type { Account, PerpPosition } from './account.ts';
 import type { AssetConfig, Level, LevelWeights, MarketConfig, RiskConfig } from './config.ts';
 import { abs, divDown, divUp, max, mulDivUp, sqrtUp, WAD } from './fixed.ts';
-import { priceHigh, priceLow, type Price, type PriceBook } from './prices.ts';
+import { markPrice, priceHigh, priceLow, type Price, type PriceBook } from './prices.ts';
 import { err, ok, type Result } from './result.ts';
 
 /** What one balance or position adds to each side at one level (USD wads). */
@@ -28,8 +28,10 @@ export interface BalanceContribution {
   readonly asset: string;
   /** Base units; negative = borrowed. */
   readonly amount: bigint;
-  /** The price applied: price − confidence for holdings, price + confidence for debts. */
+  /** The maintenance price applied: price − confidence for holdings, price + confidence for debts. */
   readonly priceWad: bigint;
+  /** The initial price applied: as above from the less favourable of spot and stable price. */
+  readonly initialPriceWad: bigint;
   /** Collateral or liability weight per level; zero for an asset not accepted as collateral. */
   readonly weight: LevelWeights;
   readonly initial: LevelContribution;
@@ -137,30 +139,32 @@ function balanceContribution(
 ): BalanceContribution {
   const scale = assetConfig.unit * WAD;
   if (amount > 0n) {
-    const priceWad = priceLow(price);
     const weight = assetConfig.collateral ?? NO_WEIGHT;
-    const valueScaled = amount * priceWad;
+    const initialPriceWad = priceLow(price, 'initial');
+    const priceWad = priceLow(price, 'maintenance');
     return {
       kind: 'balance',
       asset,
       amount,
       priceWad,
+      initialPriceWad,
       weight,
-      initial: { assetsUsd: divDown(valueScaled * weight.initialWad, scale), liabilitiesUsd: 0n },
-      maintenance: { assetsUsd: divDown(valueScaled * weight.maintenanceWad, scale), liabilitiesUsd: 0n },
+      initial: { assetsUsd: divDown(amount * initialPriceWad * weight.initialWad, scale), liabilitiesUsd: 0n },
+      maintenance: { assetsUsd: divDown(amount * priceWad * weight.maintenanceWad, scale), liabilitiesUsd: 0n },
     };
   }
-  const priceWad = priceHigh(price);
   const weight = assetConfig.liability ?? UNIT_WEIGHT;
-  const debtScaled = -amount * priceWad;
+  const initialPriceWad = priceHigh(price, 'initial');
+  const priceWad = priceHigh(price, 'maintenance');
   return {
     kind: 'balance',
     asset,
     amount,
     priceWad,
+    initialPriceWad,
     weight,
-    initial: { assetsUsd: 0n, liabilitiesUsd: divUp(debtScaled * weight.initialWad, scale) },
-    maintenance: { assetsUsd: 0n, liabilitiesUsd: divUp(debtScaled * weight.maintenanceWad, scale) },
+    initial: { assetsUsd: 0n, liabilitiesUsd: divUp(-amount * initialPriceWad * weight.initialWad, scale) },
+    maintenance: { assetsUsd: 0n, liabilitiesUsd: divUp(-amount * priceWad * weight.maintenanceWad, scale) },
   };
 }
 
@@ -184,7 +188,7 @@ function perpContribution(
   base: AssetConfig,
   price: Price,
 ): PerpContribution {
-  const markPriceWad = price.priceWad;
+  const markPriceWad = markPrice(price);
   const pnlScaled = position.size * (markPriceWad - position.entryPriceWad);
   const scaled: PerpScaled = {
     pnlScaled,

@@ -80,6 +80,7 @@ function presentContribution(contribution: Contribution, config: RiskConfig): Re
       amount: formatAmount(contribution.amount, contribution.asset, config),
       side: contribution.amount > 0n ? 'collateral' : 'liability',
       price: formatWad(contribution.priceWad),
+      initialPrice: formatWad(contribution.initialPriceWad),
       weight: presentWeights(contribution.weight),
       ...levels,
     };

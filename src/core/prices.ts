@@ -3,44 +3,79 @@
  * confidence half-width, both wads. Collateral is valued at price − confidence and debts
  * at price + confidence, so an uncertain price always counts against the account.
  */
-import { mulDivUp, WAD_DECIMALS } from './fixed.ts';
+import type { Level } from './config.ts';
+import { mulDivDown, mulDivUp, WAD_DECIMALS } from './fixed.ts';
 import { InputReader, join, type InputIssue } from './input.ts';
 import { err, ok, type Result } from './result.ts';
 
 export interface Price {
-  /** USD per whole unit, > 0. */
+  /** USD per whole unit, > 0: the spot aggregate. */
   readonly priceWad: bigint;
   /** Half-width of the confidence interval in USD, ≥ 0. */
   readonly confidenceWad: bigint;
+  /**
+   * A slow price whose growth per unit of time is bounded (oracle). Initial margin values at
+   * the less favourable of spot and stable, so a sudden pump cannot be borrowed against.
+   * Absent: spot.
+   */
+  readonly stablePriceWad?: bigint;
+  /** Mark price of perps on this base asset (an EMA of spot, oracle). Absent: spot. */
+  readonly markPriceWad?: bigint;
 }
 
 /** Guarded prices by asset id. */
 export type PriceBook = ReadonlyMap<string, Price>;
 
-/** Price used for what the account holds: price − confidence, never below zero. */
-export function priceLow(price: Price): bigint {
-  const low = price.priceWad - price.confidenceWad;
+/**
+ * Price used for what the account holds: price − confidence, never below zero. At the
+ * initial level the lower of spot and stable price.
+ */
+export function priceLow(price: Price, level: Level = 'maintenance'): bigint {
+  const reference =
+    level === 'initial' && price.stablePriceWad !== undefined && price.stablePriceWad < price.priceWad
+      ? price.stablePriceWad
+      : price.priceWad;
+  const low = reference - price.confidenceWad;
   return low > 0n ? low : 0n;
 }
 
-/** Price used for what the account owes: price + confidence. */
-export function priceHigh(price: Price): bigint {
-  return price.priceWad + price.confidenceWad;
+/** Price used for what the account owes: price + confidence; at the initial level the higher of spot and stable. */
+export function priceHigh(price: Price, level: Level = 'maintenance'): bigint {
+  const reference =
+    level === 'initial' && price.stablePriceWad !== undefined && price.stablePriceWad > price.priceWad
+      ? price.stablePriceWad
+      : price.priceWad;
+  return reference + price.confidenceWad;
+}
+
+/** The mark price of perps on this base asset. */
+export function markPrice(price: Price): bigint {
+  return price.markPriceWad ?? price.priceWad;
 }
 
 /**
- * The book with `asset` moved to `priceWad`, its confidence scaled in proportion (rounded
- * up, the wider side) so that a move keeps the source's relative uncertainty. Liquidation
- * prices and what-if price moves both go through here.
+ * The book with `asset` moved to `priceWad`. Confidence, stable and mark prices move in
+ * proportion (rounded up, the wider side, for the confidence), so that a what-if move keeps
+ * the source's relative uncertainty and the smoothing's relative lag. Liquidation prices and
+ * what-if price moves both go through here.
  */
 export function withPrice(prices: PriceBook, asset: string, priceWad: bigint): PriceBook {
   const current = prices.get(asset);
+  const scaled = (value: bigint | undefined): bigint | undefined =>
+    current === undefined || value === undefined ? undefined : mulDivDown(priceWad, value, current.priceWad);
   const confidenceWad =
     current === undefined || current.confidenceWad === 0n
       ? 0n
       : mulDivUp(priceWad, current.confidenceWad, current.priceWad);
+  const stablePriceWad = scaled(current?.stablePriceWad);
+  const markPriceWad = scaled(current?.markPriceWad);
   const next = new Map(prices);
-  next.set(asset, { priceWad, confidenceWad });
+  next.set(asset, {
+    priceWad,
+    confidenceWad,
+    ...(stablePriceWad !== undefined && { stablePriceWad }),
+    ...(markPriceWad !== undefined && { markPriceWad }),
+  });
   return next;
 }
 

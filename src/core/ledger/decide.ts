@@ -214,12 +214,12 @@ function decideAccrueInterest(state: LedgerState, command: AccrueInterestCommand
   const events: LedgerEvent[] = [];
   for (const [id, asset] of state.config.assets) {
     const current = assetStateOf(state, id);
-    if (command.nowMs < current.accruedAtMs) {
+    if (current.accruedAtMs !== null && command.nowMs < current.accruedAtMs) {
       return err({ code: 'TIME_WENT_BACKWARDS', asset: id, nowMs: command.nowMs, lastMs: current.accruedAtMs });
     }
-    // The first accrual only starts the clock: there is no earlier time to accrue from.
-    const elapsedMs = current.accruedAtMs === 0 ? 0 : command.nowMs - current.accruedAtMs;
-    if (elapsedMs === 0 && current.accruedAtMs !== 0) continue;
+    // The first accrual only starts the clock: there is no earlier time to accrue from. An
+    // accrual with no time elapsed still writes its event, so its key is in the log.
+    const elapsedMs = current.accruedAtMs === null ? 0 : command.nowMs - current.accruedAtMs;
     events.push({ type: 'InterestAccrued', asset: id, nowMs: command.nowMs, ...accrue(asset.interest, current, elapsedMs) });
   }
   return ok(events);
@@ -382,7 +382,9 @@ export function pushSettlement(events: LedgerEvent[], state: LedgerState, record
 export function settlementOf(state: LedgerState, record: AccountRecord): AccountSettled | null {
   const interest: { asset: string; amount: bigint; indexWad: bigint }[] = [];
   const reserve: { asset: string; amount: bigint }[] = [];
-  for (const [assetId, balance] of isSystemAccount(record.id) ? [] : record.balances) {
+  // Sorted, so that a ledger restored from a snapshot (whose maps come back sorted) emits
+  // exactly the events the live ledger would.
+  for (const [assetId, balance] of isSystemAccount(record.id) ? [] : sortedEntries(record.balances)) {
     const assetState = assetStateOf(state, assetId);
     const indexWad = balance.amount > 0n ? assetState.supplyIndexWad : assetState.borrowIndexWad;
     if (indexWad === balance.indexWad) continue;
@@ -394,11 +396,15 @@ export function settlementOf(state: LedgerState, record: AccountRecord): Account
     if (reserveAmount > 0n) reserve.push({ asset: assetId, amount: reserveAmount });
   }
   const funding: { market: string; amount: bigint; indexWad: bigint }[] = [];
-  for (const position of record.perps.values()) {
+  for (const [, position] of sortedEntries(record.perps)) {
     const indexWad = marketStateOf(state, position.market).fundingIndexWad;
     if (indexWad === position.fundingIndexWad) continue;
     funding.push({ market: position.market, amount: pendingFunding(state, position), indexWad });
   }
   if (interest.length === 0 && funding.length === 0) return null;
   return { type: 'AccountSettled', account: record.id, interest, funding, reserve };
+}
+
+function sortedEntries<T>(map: ReadonlyMap<string, T>): [string, T][] {
+  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }

@@ -67,6 +67,9 @@ export class Ledger {
     }
     const decision = decide(this.state, command);
     if (!decision.ok) return decision;
+    // An accepted command must leave its key in the log, or a retry after a restart would be
+    // decided again (INV-4).
+    if (decision.value.length === 0) throw new Error(`decide accepted ${command.kind} without events`);
     const sealed = sealBatch(this.nextSeq, this.lastHash, command, decision.value);
     for (const event of sealed) this.apply(event);
     return ok({ events: sealed, replayed: false });

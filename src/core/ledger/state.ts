@@ -65,8 +65,8 @@ export interface AssetState {
   readonly totalDeposits: bigint;
   /** Σ |negative| settled user balances, base units (utilisation and borrow caps). */
   readonly totalBorrows: bigint;
-  /** Time of the last accrual, ms since the epoch; 0 before the first. */
-  readonly accruedAtMs: number;
+  /** Time of the last accrual, ms since the epoch; null before the first. */
+  readonly accruedAtMs: number | null;
 }
 
 export interface MarketState {
@@ -104,7 +104,7 @@ export interface LiquidationWindow {
 }
 
 export function initialAssetState(): AssetState {
-  return { borrowIndexWad: WAD, supplyIndexWad: WAD, totalDeposits: 0n, totalBorrows: 0n, accruedAtMs: 0 };
+  return { borrowIndexWad: WAD, supplyIndexWad: WAD, totalDeposits: 0n, totalBorrows: 0n, accruedAtMs: null };
 }
 
 export function initialMarketState(): MarketState {
