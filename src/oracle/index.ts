@@ -4,7 +4,7 @@
  */
 export { aggregateQuotes, dispersionWad, freshQuotes, MAD_TO_SIGMA_WAD, medianDown, medianUp } from './aggregate.ts';
 export type { Aggregate, SourceQuote } from './aggregate.ts';
-export { priceBookForLevel, priceForLevel } from './book.ts';
+export { corePrice, corePriceBook } from './book.ts';
 export { DEFAULT_GUARDS, parseOracleConfig, singleSourceConfig } from './config.ts';
 export type { AssetOracleConfig, OracleConfig, OracleGuards, SourcePolicy } from './config.ts';
 export { ORACLE_REASON_CODES } from './guards.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { account, riskConfig } from '../../test/fixtures.ts';
 import { mulDivDown, WAD } from '../core/fixed.ts';
 import { evaluateAccount } from '../core/health.ts';
-import { priceBookForLevel } from './book.ts';
+import { corePriceBook } from './book.ts';
 import type { Oracle, PriceUpdate } from './oracle.ts';
 import { ed25519Publisher, eip191Publisher, signEd25519, signEip191, type AttestedPrice } from './signatures.ts';
 import { guardedOk, HOUR, MINUTE, oracle, SECOND, submitOk, T0, testKey, update, wad } from './testing.ts';
@@ -177,8 +177,9 @@ describe('the Mango case: one venue pumps a thin asset 10× within minutes', () 
   }
 
   function borrowingPowerUsd(target: Oracle, nowMs: number, level: 'initial' | 'maintenance'): bigint {
-    // the attacker holds MNGO only, so the book needs no other price
-    const book = priceBookForLevel([guardedOk(target, 'MNGO', nowMs)], level);
+    // the attacker holds MNGO only, so the book needs no other price; the core values the
+    // initial level at min(spot, stable) and the maintenance level at spot
+    const book = corePriceBook([guardedOk(target, 'MNGO', nowMs)]);
     const health = evaluateAccount(ATTACKER, book, RISK);
     if (!health.ok) throw new Error(health.error.code);
     return health.value[level].assetsUsd;

@@ -53,6 +53,17 @@ export interface PriceCommand extends Keyed {
   readonly asset: string;
   readonly priceWad: bigint;
   readonly confidenceWad: bigint;
+  /** Slow, growth-bounded price for initial margin; absent: spot. */
+  readonly stablePriceWad?: bigint;
+  /** Mark price for perps on this base; absent: spot. */
+  readonly markPriceWad?: bigint;
+  /**
+   * False when the price fails the oracle's guards: no liquidation uses it and no
+   * risk-increasing command of an account exposed to it is accepted. Absent: healthy.
+   */
+  readonly healthy?: boolean;
+  /** Why it is unhealthy (oracle reason codes). */
+  readonly reasons?: readonly string[];
 }
 
 /** Accrues interest on every asset up to `nowMs`. */

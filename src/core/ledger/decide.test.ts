@@ -445,7 +445,7 @@ describe('price', () => {
   it('records the guarded price with its confidence', () => {
     const scenario = given(LEDGER_RISK_JSON);
     scenario.when(price('ETH', '3000.12', '1.5')).thenEvents([
-      { type: 'PriceUpdated', asset: 'ETH', priceWad: wad('3000.12'), confidenceWad: wad('1.5') },
+      { type: 'PriceUpdated', asset: 'ETH', priceWad: wad('3000.12'), confidenceWad: wad('1.5'), healthy: true, reasons: [] },
     ]);
     expect(scenario.ledger.state.prices.get('ETH')).toEqual({ priceWad: wad('3000.12'), confidenceWad: wad('1.5') });
   });

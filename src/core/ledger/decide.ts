@@ -24,6 +24,7 @@ import type {
   WithdrawCommand,
 } from './commands.ts';
 import type { AccountSettled, LedgerEvent } from './events.ts';
+import { exposedAssets } from '../liquidation-price.ts';
 import { accrue } from './interest.ts';
 import { decideBid, decideResetAuction } from './auction.ts';
 import { decideLiquidate } from './liquidate.ts';
@@ -202,8 +203,21 @@ function decidePrice(state: LedgerState, command: PriceCommand): Decision {
   if (command.priceWad <= 0n) return invalid('price', 'must be greater than zero');
   if (command.confidenceWad < 0n) return invalid('confidence', 'must not be negative');
   if (!state.config.assets.has(command.asset)) return err({ code: 'UNKNOWN_ASSET', asset: command.asset });
+  if (command.stablePriceWad !== undefined && command.stablePriceWad <= 0n) {
+    return invalid('stablePrice', 'must be greater than zero');
+  }
+  if (command.markPriceWad !== undefined && command.markPriceWad <= 0n) return invalid('markPrice', 'must be greater than zero');
   return ok([
-    { type: 'PriceUpdated', asset: command.asset, priceWad: command.priceWad, confidenceWad: command.confidenceWad },
+    {
+      type: 'PriceUpdated',
+      asset: command.asset,
+      priceWad: command.priceWad,
+      confidenceWad: command.confidenceWad,
+      ...(command.stablePriceWad !== undefined && { stablePriceWad: command.stablePriceWad }),
+      ...(command.markPriceWad !== undefined && { markPriceWad: command.markPriceWad }),
+      healthy: command.healthy ?? true,
+      reasons: command.healthy === false ? (command.reasons ?? []) : [],
+    },
   ]);
 }
 
@@ -347,6 +361,10 @@ export function checkMargin(
   after: Account,
   kind: 'increasing' | 'reducing',
 ): Rejection | null {
+  if (kind === 'increasing') {
+    const unhealthy = unhealthyExposure(state, after);
+    if (unhealthy !== null) return unhealthy;
+  }
   const healthAfter = evaluate(state, after);
   if (!healthAfter.ok) return healthAfter.error;
   if (healthAfter.value.initial.healthUsd >= 0n) return null;
@@ -361,6 +379,16 @@ export function checkMargin(
     healthBefore: healthBefore.value.initial,
     healthAfter: healthAfter.value.initial,
   };
+}
+
+/** The first asset the account is exposed to whose price fails the oracle's guards, as a rejection. */
+export function unhealthyExposure(state: LedgerState, account: Account): Rejection | null {
+  if (state.unhealthyPrices.size === 0) return null;
+  for (const asset of exposedAssets(account, state.config)) {
+    const reasons = state.unhealthyPrices.get(asset);
+    if (reasons !== undefined) return { code: 'PRICE_UNHEALTHY', asset, reasons };
+  }
+  return null;
 }
 
 export function evaluate(state: LedgerState, account: Account): Result<AccountHealth, Rejection> {

@@ -24,6 +24,10 @@ export interface PriceUpdated {
   readonly asset: string;
   readonly priceWad: bigint;
   readonly confidenceWad: bigint;
+  readonly stablePriceWad?: bigint;
+  readonly markPriceWad?: bigint;
+  readonly healthy: boolean;
+  readonly reasons: readonly string[];
 }
 
 export interface AccountOpened {

@@ -37,7 +37,14 @@ export function evolve(state: LedgerState, event: LedgerEvent): void {
       return;
     }
     case 'PriceUpdated':
-      state.prices.set(event.asset, { priceWad: event.priceWad, confidenceWad: event.confidenceWad });
+      state.prices.set(event.asset, {
+        priceWad: event.priceWad,
+        confidenceWad: event.confidenceWad,
+        ...(event.stablePriceWad !== undefined && { stablePriceWad: event.stablePriceWad }),
+        ...(event.markPriceWad !== undefined && { markPriceWad: event.markPriceWad }),
+      });
+      if (event.healthy) state.unhealthyPrices.delete(event.asset);
+      else state.unhealthyPrices.set(event.asset, event.reasons);
       return;
     case 'AccountOpened':
       if (state.accounts.has(event.account)) throw new Error(`evolve: account ${event.account} exists`);

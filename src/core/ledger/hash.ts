@@ -19,6 +19,7 @@ export function stateHash(state: LedgerState): string {
     encodeCanonical({
       config: state.configJson,
       prices: state.prices,
+      unhealthyPrices: state.unhealthyPrices,
       accounts: state.accounts,
       assets: state.assets,
       markets: state.markets,

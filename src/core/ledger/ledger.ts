@@ -122,6 +122,7 @@ export class Ledger {
       config: parseConfig(raw.configJson),
       configJson: raw.configJson,
       prices: new Map(raw.prices),
+      unhealthyPrices: new Map(raw.unhealthyPrices),
       accounts: new Map(
         raw.accounts.map(([id, record]) => [
           id,
@@ -197,6 +198,7 @@ interface SnapshotData {
   readonly state: {
     readonly configJson: unknown;
     readonly prices: [string, never][];
+    readonly unhealthyPrices: [string, never][];
     readonly accounts: [string, { id: string; owner: string; balances: [string, never][]; perps: [string, never][] }][];
     readonly assets: [string, never][];
     readonly markets: [string, never][];

@@ -12,7 +12,7 @@ import type { LiquidationStep, Parties } from '../liquidation/steps.ts';
 import { exposedAssets } from '../liquidation-price.ts';
 import { err, ok } from '../result.ts';
 import type { LiquidateCommand } from './commands.ts';
-import { evaluate, invalid, pushSettlement, userAccount, type Decision } from './decide.ts';
+import { evaluate, invalid, pushSettlement, unhealthyExposure, userAccount, type Decision } from './decide.ts';
 import type { LedgerEvent } from './events.ts';
 import {
   accountView,
@@ -43,6 +43,8 @@ export function decideLiquidate(state: LedgerState, command: LiquidateCommand): 
       return err({ code: 'AUCTION_IN_PROGRESS', account: command.account, auctionId: auction.id });
     }
   }
+  const unhealthy = unhealthyExposure(state, accountView(state, target.value));
+  if (unhealthy !== null) return err(unhealthy);
   const parties = liquidationParties(command.account, command.liquidator);
   const views = new Map<string, Account>();
   for (const id of [parties.account, parties.liquidator, parties.insurance, parties.lenders, parties.escrow]) {

@@ -26,6 +26,7 @@ export type Rejection =
       readonly total: bigint;
     }
   | { readonly code: 'PRICE_UNAVAILABLE'; readonly asset: string }
+  | { readonly code: 'PRICE_UNHEALTHY'; readonly asset: string; readonly reasons: readonly string[] }
   | { readonly code: 'TIME_WENT_BACKWARDS'; readonly asset: string; readonly nowMs: number; readonly lastMs: number }
   | { readonly code: 'SELF_LIQUIDATION'; readonly account: string; readonly liquidator: string }
   | { readonly code: 'NOT_LIQUIDATABLE'; readonly account: string; readonly maintenance: LevelHealth }
@@ -74,6 +75,7 @@ const CHECK_ORDER: Record<RejectionCode, true> = {
   NOT_BORROWABLE: true,
   CAP_EXCEEDED: true,
   PRICE_UNAVAILABLE: true,
+  PRICE_UNHEALTHY: true,
   TIME_WENT_BACKWARDS: true,
   SELF_LIQUIDATION: true,
   NOT_LIQUIDATABLE: true,

@@ -81,6 +81,8 @@ export interface LedgerState {
   /** The configuration as it was given, for the log, snapshots and the state hash. */
   configJson: unknown;
   prices: Map<string, Price>;
+  /** Assets whose latest price failed the oracle's guards, with the reasons. */
+  unhealthyPrices: Map<string, readonly string[]>;
   accounts: Map<string, AccountRecord>;
   assets: Map<string, AssetState>;
   markets: Map<string, MarketState>;
@@ -117,6 +119,7 @@ export function createLedgerState(config: RiskConfig, configJson: unknown): Ledg
     config,
     configJson,
     prices: new Map(),
+    unhealthyPrices: new Map(),
     accounts: new Map(),
     assets: new Map(),
     markets: new Map(),
