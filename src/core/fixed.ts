@@ -98,13 +98,16 @@ export function mulDivUp(a: bigint, b: bigint, denominator: bigint): bigint {
 /** floor(numerator / denominator), towards −∞ for either sign (bigint `/` truncates towards 0). */
 export function divDown(numerator: bigint, denominator: bigint): bigint {
   if (denominator <= 0n) throw new RangeError('divDown: denominator must be positive');
+  if (numerator >= 0n) return numerator / denominator;
   const quotient = numerator / denominator;
-  return numerator < 0n && quotient * denominator !== numerator ? quotient - 1n : quotient;
+  return quotient * denominator === numerator ? quotient : quotient - 1n;
 }
 
 /** ceil(numerator / denominator), towards +∞ for either sign. */
 export function divUp(numerator: bigint, denominator: bigint): bigint {
-  return -divDown(-numerator, denominator);
+  if (denominator <= 0n) throw new RangeError('divUp: denominator must be positive');
+  if (numerator <= 0n) return numerator / denominator;
+  return (numerator + denominator - 1n) / denominator;
 }
 
 /** ⌈√n⌉ for n ≥ 0, by Newton's method on bigint. */
@@ -117,7 +120,8 @@ export function sqrtUp(n: bigint): bigint {
 export function sqrtDown(n: bigint): bigint {
   if (n < 0n) throw new RangeError('sqrtDown: negative input');
   if (n < 2n) return n;
-  let x = 1n << (BigInt(n.toString(2).length + 1) >> 1n);
+  // A power of two at or above the root: half the bit length, rounded up (hex is 4 bits a digit).
+  let x = 1n << BigInt((n.toString(16).length * 4 + 1) >> 1);
   for (;;) {
     const y = (x + n / x) >> 1n;
     if (y >= x) return x;
