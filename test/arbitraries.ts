@@ -38,14 +38,10 @@ export function magnitude(minExponent: number, maxExponent: number): fc.Arbitrar
     .map(([mantissa, exponent]) => mantissa * pow10(exponent));
 }
 
-/** A weight-like wad in [min, max] (inclusive), often a round value. */
+/** A weight-like wad in [min, max] (inclusive), often a round step of the range. */
 function weightIn(min: bigint, max: bigint): fc.Arbitrary<bigint> {
-  const round = fc.integer({ min: 0, max: 100 }).map((percent) => (WAD * BigInt(percent)) / 100n);
-  return fc.oneof(
-    bigIntIn(min, max),
-    round.filter((value) => value >= min && value <= max),
-    fc.constant(max),
-  );
+  const round = fc.integer({ min: 0, max: 20 }).map((step) => min + ((max - min) * BigInt(step)) / 20n);
+  return fc.oneof(bigIntIn(min, max), round, fc.constant(max));
 }
 
 // ---------------------------------------------------------------------------------------

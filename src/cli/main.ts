@@ -3,11 +3,20 @@
  * 2 invalid input (a message naming the file and field on stderr), 1 anything else.
  */
 import { evaluateCommand } from './evaluate.ts';
+import { keysCommand } from './keys.ts';
+import { replayCommand } from './replay.ts';
+import { serveCommand } from './serve.ts';
 import { CliError, EXIT_USAGE } from './io.ts';
 
 const USAGE = `collateral — collateral management and liquidation engine
 
 Usage:
+  collateral serve [--config risk.json] [--db PATH|postgres://…] [--port 8080] [--host 127.0.0.1] [--demo]
+      The service (HTTP + WebSocket API). --demo: demo configuration, simulated feed and accounts.
+  collateral keys create --role admin|oracle|venue|keeper|reader|owner [--account ID] [--db …]
+      Makes an API key and prints it alone on the first line (shown once, stored hashed).
+  collateral replay [--db …]
+      Rebuilds the state from the event log, verifying the hash chain; prints the state hash.
   collateral evaluate --config risk.json --portfolios portfolios.json --prices prices.json
       Values every account of portfolios.json at the given prices; prints a JSON array.
   collateral help
@@ -18,6 +27,9 @@ type Command = (args: readonly string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   evaluate: evaluateCommand,
+  serve: serveCommand,
+  keys: keysCommand,
+  replay: replayCommand,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {

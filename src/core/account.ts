@@ -72,6 +72,7 @@ export function applyFill(
   quote: AssetConfig,
   fill: Fill,
 ): FillOutcome {
+  if (fill.size === 0n) return { account, realizedPnl: 0n, fee: 0n };
   const position = account.perps.get(market.id);
   const size = position?.size ?? 0n;
   const entry = position?.entryPriceWad ?? 0n;

@@ -19,11 +19,12 @@ export interface LiquidationPrice {
   readonly asset: string;
   readonly currentPriceWad: bigint;
   /**
-   * Highest price below the current one at which the account is liquidatable (one wei above
-   * it, it is not); `null` when no fall in this price alone liquidates it.
+   * The crossing below the current price: the account is liquidatable at this price and not
+   * one wei above it; `null` when no fall in this price alone liquidates it. (Health is
+   * concave up to rounding, so for dust positions a wei-level flicker may exist elsewhere.)
    */
   readonly downWad: bigint | null;
-  /** Lowest price above the current one at which the account is liquidatable; `null` if none. */
+  /** The crossing above the current price: liquidatable here, not one wei below; `null` if none. */
   readonly upWad: bigint | null;
 }
 

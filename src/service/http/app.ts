@@ -1,0 +1,621 @@
+/**
+ * The HTTP and WebSocket API (DESIGN.md, Public contract). Concerns are plugins registered
+ * in the order data flows: errors and auth first, then the routes that write (prices,
+ * collateral, trades, liquidations), the routes that read, the stream, metrics and docs.
+ */
+import websocket from '@fastify/websocket';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { parseDecimal, WAD, WAD_DECIMALS, formatWad, mulDivDown } from '../../core/fixed.ts';
+import type { Command } from '../../core/ledger/commands.ts';
+import { decide } from '../../core/ledger/decide.ts';
+import type { Outcome } from '../../core/ledger/ledger.ts';
+import { deleveragingRankOf } from '../../core/ledger/liquidate.ts';
+import { accountView, SYSTEM } from '../../core/ledger/state.ts';
+import { evaluateAccount } from '../../core/health.ts';
+import { liquidationPrices } from '../../core/liquidation-price.ts';
+import { formatAmount, presentAccountRisk, presentBalances, presentLevel } from '../../core/present.ts';
+import { previewWhatIf, type WhatIf } from '../../core/preview.ts';
+import type { PriceUpdate } from '../../oracle/oracle.ts';
+import type { PublisherSignature } from '../../oracle/signatures.ts';
+import { authenticate, type ApiKeyRole, type Principal } from '../auth.ts';
+import { EngineUnavailableError } from '../engine.ts';
+import type { ServiceContext } from '../context.ts';
+import type { LiquidationRecord } from '../liquidations.ts';
+import { HttpError, invalidRequest, rejectionError } from './errors.ts';
+import * as schema from './schemas.ts';
+
+/** Largest request body accepted: every valid body is far smaller. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Roles allowed; `owner` keys are allowed only for the `:id` account of the route. */
+    roles?: readonly ApiKeyRole[];
+  }
+}
+
+const READERS: readonly ApiKeyRole[] = ['admin', 'reader', 'venue', 'keeper'];
+
+export async function buildApp(context: ServiceContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Collateral Engine', version: '1.0.0', description: 'Collateral, margin and liquidation API' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  registerErrors(app, context);
+  registerAuth(app, context);
+  registerWrites(app, context);
+  registerReads(app, context);
+  registerStream(app, context);
+  registerOperations(app, context);
+  return app;
+}
+
+// ── Errors ───────────────────────────────────────────────────────────────────────────────
+
+function registerErrors(app: FastifyInstance, context: ServiceContext): void {
+  app.setErrorHandler((error: unknown, _request, reply) => {
+    const failure = toHttpError(error);
+    if (failure.statusCode >= 500 && failure.code === 'INTERNAL') console.error(error);
+    if (failure.code !== 'INTERNAL') context.metrics.rejections.inc({ code: failure.code });
+    void reply.status(failure.statusCode).send(failure.body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(new HttpError(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`).body());
+  });
+}
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof EngineUnavailableError) return new HttpError(503, 'UNAVAILABLE', error.message, { reason: error.code });
+  const fastifyError = error as { validation?: { instancePath?: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; code?: string; message?: string };
+  if (fastifyError.validation !== undefined) {
+    const first = fastifyError.validation[0];
+    const extra = first?.params?.additionalProperty;
+    const path = `${fastifyError.validationContext ?? 'body'}${first?.instancePath?.replaceAll('/', '.') ?? ''}`;
+    const field = typeof extra === 'string' ? `${path}.${extra}` : path;
+    const message = typeof extra === 'string' ? 'unknown field' : (first?.message ?? 'invalid');
+    return invalidRequest(field, message);
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body larger than ${BODY_LIMIT_BYTES} bytes`);
+  }
+  if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
+    return new HttpError(400, 'INVALID_REQUEST', fastifyError.message ?? 'invalid request');
+  }
+  return new HttpError(500, 'INTERNAL', 'internal error');
+}
+
+// ── Auth ─────────────────────────────────────────────────────────────────────────────────
+
+function registerAuth(app: FastifyInstance, context: ServiceContext): void {
+  app.addHook('onRequest', async (request) => {
+    const roles = request.routeOptions.config.roles;
+    if (roles === undefined) return;
+    const principal = await authenticate(context.store, request.headers.authorization);
+    if (principal === null) throw new HttpError(401, 'UNAUTHORIZED', 'missing or unknown API key (Authorization: Bearer <key>)');
+    if (!context.limiter.take(principal.keyId, context.clock())) {
+      throw new HttpError(429, 'RATE_LIMITED', 'too many requests for this key; slow down');
+    }
+    const accountParam = (request.params as { id?: string } | undefined)?.id;
+    const ownsIt = principal.role === 'owner' && accountParam !== undefined && principal.account === accountParam;
+    if (!roles.includes(principal.role) && !(roles.includes('owner') && ownsIt)) {
+      throw new HttpError(403, 'FORBIDDEN', `a ${principal.role} key may not do this`);
+    }
+    if (principal.role === 'owner' && !ownsIt) {
+      throw new HttpError(403, 'FORBIDDEN', `an owner key may only act on account ${principal.account ?? '?'}`);
+    }
+    request.principal = principal;
+  });
+}
+
+// ── Writes ───────────────────────────────────────────────────────────────────────────────
+
+function registerWrites(app: FastifyInstance, context: ServiceContext): void {
+  const config = () => context.engine.ledger.state.config;
+
+  app.post(
+    '/v1/prices',
+    { config: { roles: ['admin', 'oracle'] }, schema: { body: schema.PRICES_BODY } },
+    async (request) => {
+      const body = request.body as {
+        prices: { asset: string; price: string; confidence?: string; timestamp: number }[];
+        signatures?: (PublisherSignature & { asset: string })[];
+      };
+      const source = request.principal?.keyId ?? 'unknown';
+      const updates: PriceUpdate[] = body.prices.map((entry) => {
+        const signatures = (body.signatures ?? [])
+          .filter((signature) => signature.asset === entry.asset)
+          .map(({ asset: _asset, ...signature }) => signature);
+        return {
+          source,
+          asset: entry.asset,
+          price: entry.price,
+          ...(entry.confidence !== undefined && { confidence: entry.confidence }),
+          timestampMs: entry.timestamp,
+          ...(signatures.length > 0 && { signatures }),
+        };
+      });
+      const results = await context.prices.push(updates);
+      const rejected = results.filter((result) => result.status === 'rejected');
+      if (rejected.length === results.length) {
+        throw new HttpError(422, 'PRICE_REJECTED', 'every price was rejected by the oracle guards', { results });
+      }
+      return { results };
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:id/deposits',
+    { config: { roles: ['admin', 'venue'] }, schema: { params: schema.ACCOUNT_PARAMS, body: schema.TRANSFER_BODY } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { asset: string; amount: string; idempotencyKey: string; owner?: string };
+      const amount = parseAmount(context, body.amount, body.asset, 'amount');
+      const outcome = await submit(context, {
+        kind: 'deposit',
+        idempotencyKey: body.idempotencyKey,
+        account: id,
+        asset: body.asset,
+        amount,
+        ...(body.owner !== undefined && { owner: body.owner }),
+      });
+      return commandResponse(context, outcome, id);
+    },
+  );
+
+  app.post(
+    '/v1/accounts/:id/withdrawals',
+    { config: { roles: ['admin', 'venue', 'owner'] }, schema: { params: schema.ACCOUNT_PARAMS, body: schema.TRANSFER_BODY } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { asset: string; amount: string; idempotencyKey: string; owner?: string };
+      if (body.owner !== undefined) throw invalidRequest('body.owner', 'only a first deposit sets the owner');
+      const amount = parseAmount(context, body.amount, body.asset, 'amount');
+      const outcome = await submit(context, {
+        kind: 'withdraw',
+        idempotencyKey: body.idempotencyKey,
+        account: id,
+        asset: body.asset,
+        amount,
+      });
+      return commandResponse(context, outcome, id);
+    },
+  );
+
+  app.post('/v1/trades', { config: { roles: ['admin', 'venue'] }, schema: { body: schema.TRADE_BODY } }, async (request) => {
+    const body = request.body as {
+      market: string;
+      price: string;
+      size: string;
+      buyer: string;
+      seller: string;
+      buyerFeeRate?: string;
+      sellerFeeRate?: string;
+      idempotencyKey: string;
+    };
+    const market = config().markets.get(body.market);
+    if (market === undefined) throw new HttpError(400, 'UNKNOWN_MARKET', `unknown market "${body.market}"`, { market: body.market });
+    const outcome = await submit(context, {
+      kind: 'trade',
+      idempotencyKey: body.idempotencyKey,
+      market: body.market,
+      priceWad: parseWad(body.price, 'price'),
+      size: parseAmount(context, body.size, market.base, 'size'),
+      buyer: body.buyer,
+      seller: body.seller,
+      buyerFeeRateWad: body.buyerFeeRate === undefined ? 0n : parseWad(body.buyerFeeRate, 'buyerFeeRate'),
+      sellerFeeRateWad: body.sellerFeeRate === undefined ? 0n : parseWad(body.sellerFeeRate, 'sellerFeeRate'),
+    });
+    return {
+      ...eventsResponse(outcome),
+      buyer: accountJson(context, body.buyer),
+      seller: accountJson(context, body.seller),
+    };
+  });
+
+  app.post(
+    '/v1/liquidations',
+    { config: { roles: ['admin', 'keeper'] }, schema: { body: schema.LIQUIDATION_BODY } },
+    async (request) => {
+      const body = request.body as { account: string; idempotencyKey: string; maxNotionalUsd?: string; liquidator?: string };
+      const principal = request.principal;
+      const liquidator = liquidatorFor(principal, body.liquidator);
+      const outcome = await submit(context, {
+        kind: 'liquidate',
+        idempotencyKey: body.idempotencyKey,
+        account: body.account,
+        liquidator,
+        nowMs: context.clock(),
+        ...(body.maxNotionalUsd !== undefined && { maxNotionalUsd: parseWad(body.maxNotionalUsd, 'maxNotionalUsd') }),
+      });
+      const liquidation = context.liquidations.list(1, undefined, body.account)[0];
+      return {
+        ...eventsResponse(outcome),
+        liquidation: liquidation === undefined ? null : liquidationJson(context, liquidation),
+        account: accountJson(context, body.account),
+      };
+    },
+  );
+
+  app.post('/v1/auctions/bids', { config: { roles: ['admin', 'keeper'] }, schema: { body: schema.BID_BODY } }, async (request) => {
+    const body = request.body as { auctionId: string; amount: string; maxPrice: string; idempotencyKey: string };
+    const taker = request.principal?.account;
+    if (taker === undefined) throw new HttpError(403, 'FORBIDDEN', 'bidding needs a keeper key bound to an account (--account)');
+    const auction = context.engine.ledger.state.auctions.get(body.auctionId);
+    if (auction === undefined) throw rejectionError({ code: 'UNKNOWN_AUCTION', auctionId: body.auctionId }, config());
+    const outcome = await submit(context, {
+      kind: 'bid',
+      idempotencyKey: body.idempotencyKey,
+      auctionId: body.auctionId,
+      taker,
+      amount: parseAmount(context, body.amount, auction.collateralAsset, 'amount'),
+      maxPriceWad: parseWad(body.maxPrice, 'maxPrice'),
+      nowMs: context.clock(),
+    });
+    return eventsResponse(outcome);
+  });
+
+  app.post('/v1/config', { config: { roles: ['admin'] }, schema: { body: schema.CONFIG_BODY } }, async (request) => {
+    const body = request.body as { config: unknown; idempotencyKey: string };
+    const outcome = await submit(context, { kind: 'config', idempotencyKey: body.idempotencyKey, config: body.config });
+    return eventsResponse(outcome);
+  });
+}
+
+function liquidatorFor(principal: Principal | undefined, requested: string | undefined): string {
+  if (principal?.role === 'admin') return requested ?? SYSTEM.backstop;
+  if (principal?.account === undefined) {
+    throw new HttpError(403, 'FORBIDDEN', 'a keeper key must be bound to the account it liquidates from (--account)');
+  }
+  if (requested !== undefined && requested !== principal.account) {
+    throw new HttpError(403, 'FORBIDDEN', `this key liquidates from ${principal.account} only`);
+  }
+  return principal.account;
+}
+
+// ── Reads ────────────────────────────────────────────────────────────────────────────────
+
+function registerReads(app: FastifyInstance, context: ServiceContext): void {
+  const ledger = () => context.engine.ledger;
+
+  app.get('/v1/prices', { config: { roles: [...READERS, 'oracle', 'owner'] } }, async () => {
+    const state = ledger().state;
+    return {
+      prices: context.oracle.status(context.clock()).map((status) => {
+        const recorded = state.prices.get(status.asset);
+        return {
+          asset: status.asset,
+          price: recorded === undefined ? null : formatWad(recorded.priceWad),
+          confidence: recorded === undefined ? null : formatWad(recorded.confidenceWad),
+          stablePrice: recorded?.stablePriceWad === undefined ? null : formatWad(recorded.stablePriceWad),
+          markPrice: recorded?.markPriceWad === undefined ? null : formatWad(recorded.markPriceWad),
+          healthy: status.healthy,
+          reasons: status.reasons,
+          freshSources: status.freshSources,
+          quorum: status.quorum,
+          updatedAtMs: status.price?.updatedAtMs ?? null,
+        };
+      }),
+    };
+  });
+
+  app.get(
+    '/v1/accounts/:id',
+    { config: { roles: [...READERS, 'owner'] }, schema: { params: schema.ACCOUNT_PARAMS } },
+    async (request) => accountJson(context, (request.params as { id: string }).id),
+  );
+
+  app.post(
+    '/v1/accounts/:id/preview',
+    { config: { roles: [...READERS, 'owner'] }, schema: { params: schema.ACCOUNT_PARAMS, body: schema.PREVIEW_BODY } },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const state = ledger().state;
+      const record = state.accounts.get(id);
+      if (record === undefined) throw rejectionError({ code: 'UNKNOWN_ACCOUNT', account: id }, state.config);
+      const actions = (request.body as { actions: Record<string, string>[] }).actions.map((action, index) =>
+        parseWhatIf(context, action, `body.actions[${index}]`),
+      );
+      const preview = previewWhatIf({ account: accountView(state, record), prices: state.prices }, actions, state.config);
+      if (!preview.ok) throw rejectionError(preview.error, state.config);
+      const after = preview.value;
+      return {
+        ...presentAccountRisk(after.scenario.account, after.after, liquidationPrices(after.scenario.account, after.scenario.prices, state.config), state.config),
+        balances: presentBalances(after.scenario.account, state.config),
+        before: { initial: presentLevel(after.before.initial), maintenance: presentLevel(after.before.maintenance) },
+        check: ledgerCheck(context, id, actions),
+      };
+    },
+  );
+
+  app.get('/v1/risk/accounts', { config: { roles: READERS }, schema: { querystring: schema.RISK_QUERY } }, async (request) => {
+    const query = request.query as { status: 'liquidatable' | 'warning'; limit?: string };
+    const limit = Math.min(Number(query.limit ?? '100'), 1000);
+    return {
+      status: query.status,
+      counts: context.monitor.counts(),
+      accounts: context.monitor.list(query.status, limit).map((status) => ({
+        id: status.account,
+        maintenanceHealth: formatWad(status.maintenanceHealthUsd),
+        maintenanceRatio: status.maintenanceRatioWad === null ? null : formatWad(status.maintenanceRatioWad),
+        initialHealth: formatWad(status.initialHealthUsd),
+        liquidatable: status.liquidatable,
+        warning: status.warning,
+      })),
+    };
+  });
+
+  app.get('/v1/liquidations', { config: { roles: READERS }, schema: { querystring: schema.PAGE_QUERY } }, async (request) => {
+    const query = request.query as { before?: string; limit?: string; account?: string };
+    const limit = Math.min(Number(query.limit ?? '50'), 1000);
+    const before = query.before === undefined ? undefined : Number(query.before);
+    return {
+      total: context.liquidations.total,
+      liquidations: context.liquidations.list(limit, before, query.account).map((record) => liquidationJson(context, record)),
+    };
+  });
+
+  app.get('/v1/insurance-fund', { config: { roles: READERS } }, async () => insuranceJson(context));
+
+  app.get('/v1/auctions', { config: { roles: READERS } }, async () => {
+    const state = ledger().state;
+    return {
+      auctions: [...state.auctions.values()].map((auction) => ({
+        id: auction.id,
+        account: auction.account,
+        collateralAsset: auction.collateralAsset,
+        lot: formatAmount(auction.lot, auction.collateralAsset, state.config),
+        debtAsset: auction.debtAsset,
+        tab: formatAmount(auction.tab, auction.debtAsset, state.config),
+        startPrice: formatWad(auction.startPriceWad),
+        startMs: auction.startMs,
+      })),
+    };
+  });
+
+  app.get('/v1/events', { config: { roles: ['admin', 'reader'] }, schema: { querystring: schema.PAGE_QUERY } }, async (request) => {
+    const query = request.query as { after?: string; limit?: string };
+    const after = Number(query.after ?? '0');
+    const limit = Math.min(Number(query.limit ?? '100'), 1000);
+    const records = await context.store.read(after, limit);
+    return {
+      events: records.map((record) => ({
+        seq: record.seq,
+        key: record.key,
+        prevHash: record.prevHash,
+        hash: record.hash,
+        ...(JSON.parse(record.body) as object),
+      })),
+      next: records.length === 0 ? after : (records[records.length - 1]?.seq ?? after),
+    };
+  });
+
+  app.get('/v1/config', { config: { roles: READERS } }, async () => ({ config: ledger().state.configJson }));
+}
+
+// ── Stream, health, metrics, docs ────────────────────────────────────────────────────────
+
+function registerStream(app: FastifyInstance, context: ServiceContext): void {
+  app.get('/v1/stream', { websocket: true, config: { roles: [...READERS, 'owner', 'oracle'] } }, (socket, request) => {
+    if (!context.stream.add(socket, request.principal?.role === 'owner' ? request.principal.account : undefined)) {
+      socket.close(1013, 'too many stream clients');
+    }
+  });
+}
+
+function registerOperations(app: FastifyInstance, context: ServiceContext): void {
+  app.get('/healthz', async (_request, reply) => {
+    const failure = context.engine.failed;
+    const halted = context.engine.ledger.state.halted;
+    const body = {
+      status: failure === null && halted === null ? 'ok' : 'degraded',
+      seq: context.engine.ledger.headSeq,
+      ...(failure !== null && { storeFailure: failure.message }),
+      ...(halted !== null && { halted }),
+    };
+    return reply.status(failure === null ? 200 : 503).send(body);
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    refreshGauges(context);
+    return reply.header('content-type', context.metrics.registry.contentType).send(await context.metrics.registry.metrics());
+  });
+
+  app.get('/docs', { schema: { hide: true } }, async () => app.swagger());
+}
+
+function refreshGauges(context: ServiceContext): void {
+  const counts = context.monitor.counts();
+  context.metrics.accounts.set({ status: 'healthy' }, counts.accounts - counts.warning - counts.liquidatable);
+  context.metrics.accounts.set({ status: 'warning' }, counts.warning);
+  context.metrics.accounts.set({ status: 'liquidatable' }, counts.liquidatable);
+  context.metrics.insuranceFundUsd.set(Number(insuranceValueUsd(context) / WAD));
+  context.metrics.headSeq.set(context.engine.ledger.headSeq);
+  for (const status of context.oracle.status(context.clock())) {
+    context.metrics.oracleHealthy.set({ asset: status.asset }, status.healthy ? 1 : 0);
+  }
+}
+
+// ── Shared pieces ────────────────────────────────────────────────────────────────────────
+
+async function submit(context: ServiceContext, command: Command): Promise<Outcome> {
+  const result = await context.engine.submit(command);
+  if (!result.ok) throw rejectionError(result.error, context.engine.ledger.state.config);
+  if (!result.value.replayed) context.metrics.commands.inc({ kind: command.kind });
+  return result.value;
+}
+
+function eventsResponse(outcome: Outcome): Record<string, unknown> {
+  return {
+    replayed: outcome.replayed,
+    events: outcome.events.map((sealed) => ({ seq: sealed.seq, type: sealed.event.type, hash: sealed.hash })),
+  };
+}
+
+function commandResponse(context: ServiceContext, outcome: Outcome, account: string): Record<string, unknown> {
+  return { ...eventsResponse(outcome), account: accountJson(context, account) };
+}
+
+/** The `evaluate` shape of one account plus balances, positions, liquidation prices and warning. */
+export function accountJson(context: ServiceContext, id: string): Record<string, unknown> {
+  const state = context.engine.ledger.state;
+  const record = state.accounts.get(id);
+  if (record === undefined) throw rejectionError({ code: 'UNKNOWN_ACCOUNT', account: id }, state.config);
+  const view = accountView(state, record);
+  const health = evaluateAccount(view, state.prices, state.config);
+  if (!health.ok) {
+    throw new HttpError(409, 'PRICE_UNAVAILABLE', `account ${id} cannot be valued yet: ${health.error.code}`, { ...health.error });
+  }
+  return {
+    ...presentAccountRisk(view, health.value, liquidationPrices(view, state.prices, state.config), state.config),
+    owner: record.owner,
+    balances: presentBalances(view, state.config),
+    perps: [...view.perps.values()].map((position) => {
+      const base = state.config.markets.get(position.market)?.base ?? '';
+      const rank = deleveragingRankOf(state, id, position.market);
+      return {
+        market: position.market,
+        size: formatAmount(position.size, base, state.config),
+        entryPrice: formatWad(position.entryPriceWad),
+        deleveragingRank: rank,
+      };
+    }),
+    auctions: [...state.auctions.values()].filter((auction) => auction.account === id).map((auction) => auction.id),
+  };
+}
+
+function liquidationJson(context: ServiceContext, record: LiquidationRecord): Record<string, unknown> {
+  const config = context.engine.ledger.state.config;
+  const done = record.completed;
+  return {
+    seq: record.seq,
+    account: done.account,
+    liquidator: done.liquidator,
+    atMs: done.nowMs,
+    bankrupt: done.bankrupt,
+    targetReached: done.targetReached,
+    target: done.target.kind === 'initial' ? { kind: 'initial' } : { kind: 'maintenanceRatio', ratio: formatWad(done.target.ratioWad) },
+    prices: done.prices.map((price) => ({ asset: price.asset, price: formatWad(price.priceWad), confidence: formatWad(price.confidenceWad) })),
+    healthBefore: { initial: presentLevel(done.healthBefore.initial), maintenance: presentLevel(done.healthBefore.maintenance) },
+    healthAfter: { initial: presentLevel(done.healthAfter.initial), maintenance: presentLevel(done.healthAfter.maintenance) },
+    penaltiesUsd: formatWad(done.penaltiesUsd),
+    badDebtUsd: formatWad(done.badDebtUsd),
+    steps: record.steps.map((event) => presentStep(event.step, config)),
+    explanation: record.explanation,
+  };
+}
+
+function presentStep(step: LiquidationRecord['steps'][number]['step'], config: ServiceContext['engine']['ledger']['state']['config']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(step)) {
+    if (typeof value !== 'bigint') out[key] = value;
+    else if (key.endsWith('Wad')) out[key.slice(0, -3)] = formatWad(value);
+    else if (key.endsWith('Usd')) out[key] = formatWad(value);
+    else out[key] = formatAmount(value, stepAsset(step, key, config.quote, config), config);
+  }
+  return out;
+}
+
+function stepAsset(
+  step: LiquidationRecord['steps'][number]['step'],
+  key: string,
+  quote: string,
+  config: ServiceContext['engine']['ledger']['state']['config'],
+): string {
+  switch (step.kind) {
+    case 'perp':
+      return key === 'size' ? (config.markets.get(step.market)?.base ?? quote) : quote;
+    case 'deleverage':
+      return config.markets.get(step.market)?.base ?? quote;
+    case 'swap':
+      return key === 'repaid' ? step.debtAsset : step.collateralAsset;
+    case 'auction':
+      return key === 'tab' ? step.debtAsset : step.collateralAsset;
+    case 'insurance':
+    case 'socialize':
+      return step.asset;
+  }
+}
+
+function insuranceValueUsd(context: ServiceContext): bigint {
+  const state = context.engine.ledger.state;
+  let total = 0n;
+  for (const [asset, balance] of state.accounts.get(SYSTEM.insurance)?.balances ?? []) {
+    const price = state.prices.get(asset);
+    const unit = state.config.assets.get(asset)?.unit;
+    if (price !== undefined && unit !== undefined) total += mulDivDown(balance.amount, price.priceWad, unit);
+  }
+  return total;
+}
+
+function insuranceJson(context: ServiceContext): Record<string, unknown> {
+  const state = context.engine.ledger.state;
+  const fund = state.accounts.get(SYSTEM.insurance);
+  const view = fund === undefined ? undefined : accountView(state, fund);
+  return {
+    account: SYSTEM.insurance,
+    balances: view === undefined ? {} : presentBalances(view, state.config),
+    valueUsd: formatWad(insuranceValueUsd(context)),
+    backstop: presentBalances(accountView(state, state.accounts.get(SYSTEM.backstop) ?? { id: SYSTEM.backstop, owner: SYSTEM.backstop, balances: new Map(), perps: new Map() }), state.config),
+  };
+}
+
+/** Would the ledger accept the first action as a real command now? Answered by decide itself. */
+function ledgerCheck(context: ServiceContext, account: string, actions: readonly WhatIf[]): Record<string, unknown> | null {
+  const first = actions[0];
+  if (first === undefined || (first.kind !== 'withdraw' && first.kind !== 'borrow' && first.kind !== 'deposit')) return null;
+  const state = context.engine.ledger.state;
+  const decision = decide(state, {
+    kind: first.kind === 'deposit' ? 'deposit' : 'withdraw',
+    idempotencyKey: 'preview',
+    account,
+    asset: first.asset,
+    amount: first.amount,
+  });
+  if (decision.ok) return { accepted: true };
+  return { accepted: false, ...rejectionError(decision.error, state.config).body().error };
+}
+
+function parseWhatIf(context: ServiceContext, action: Record<string, string>, field: string): WhatIf {
+  const kind = action.kind;
+  if (kind === 'deposit' || kind === 'withdraw' || kind === 'borrow') {
+    return { kind, asset: action.asset ?? '', amount: parseAmount(context, action.amount ?? '', action.asset ?? '', `${field}.amount`) };
+  }
+  if (kind === 'price') return { kind, asset: action.asset ?? '', priceWad: parseWad(action.price ?? '', `${field}.price`) };
+  const market = context.engine.ledger.state.config.markets.get(action.market ?? '');
+  if (market === undefined) throw invalidRequest(`${field}.market`, `unknown market "${action.market ?? ''}"`);
+  return {
+    kind: 'fill',
+    market: market.id,
+    size: parseAmount(context, action.size ?? '', market.base, `${field}.size`),
+    priceWad: parseWad(action.price ?? '', `${field}.price`),
+    feeRateWad: action.feeRate === undefined ? 0n : parseWad(action.feeRate, `${field}.feeRate`),
+  };
+}
+
+function parseAmount(context: ServiceContext, text: string, asset: string, field: string): bigint {
+  const config = context.engine.ledger.state.config.assets.get(asset);
+  if (config === undefined) throw new HttpError(400, 'UNKNOWN_ASSET', `unknown asset "${asset}"`, { asset });
+  const parsed = parseDecimal(text, config.decimals);
+  if (!parsed.ok) throw invalidRequest(field, parsed.error.message);
+  return parsed.value;
+}
+
+function parseWad(text: string, field: string): bigint {
+  const parsed = parseDecimal(text, WAD_DECIMALS);
+  if (!parsed.ok) throw invalidRequest(field, parsed.error.message);
+  return parsed.value;
+}
