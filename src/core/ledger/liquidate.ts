@@ -20,6 +20,7 @@ import {
   isSystemAccount,
   liquidationParties,
   SYSTEM,
+  type AccountRecord,
   type LedgerState,
 } from './state.ts';
 
@@ -112,7 +113,8 @@ function liquidationEvents(
     penaltiesUsd += penaltyUsd(state, step);
     if (step.kind === 'insurance' || step.kind === 'socialize') badDebtUsd += valueUsd(state, step.asset, step.amount);
   }
-  const account = plan.views.get(parties.account);
+  const before = accountView(state, recordOf(state, parties.account));
+  const after = plan.views.get(parties.account) ?? before;
   events.push({
     type: 'LiquidationCompleted',
     ...base,
@@ -120,8 +122,7 @@ function liquidationEvents(
     target: state.config.liquidation.target,
     bankrupt: plan.bankrupt,
     targetReached: plan.targetReached,
-    prices: (account === undefined ? [] : exposedAssetsOf(state, [views(state, parties.account), account]))
-      .flatMap((asset) => {
+    prices: exposedAssetsOf(state, [before, after]).flatMap((asset) => {
         const price = state.prices.get(asset);
         return price === undefined ? [] : [{ asset, priceWad: price.priceWad, confidenceWad: price.confidenceWad }];
       }),
@@ -211,10 +212,10 @@ function cascadeRoom(state: LedgerState, nowMs: number): ReadonlyMap<string, big
   return room;
 }
 
-function views(state: LedgerState, id: string): Account {
+function recordOf(state: LedgerState, id: string): AccountRecord {
   const record = state.accounts.get(id);
   if (record === undefined) throw new Error(`liquidate: unknown account ${id}`);
-  return accountView(state, record);
+  return record;
 }
 
 function exposedAssetsOf(state: LedgerState, accounts: readonly Account[]): string[] {
