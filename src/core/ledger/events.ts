@@ -4,6 +4,7 @@ import type {
   DeleverageStep,
   InsuranceStep,
   PerpStep,
+  StepRule,
   SocializeStep,
   SwapStep,
 } from '../liquidation/steps.ts';
@@ -120,10 +121,8 @@ export type PositionLiquidated = LiquidationStepEvent<'PositionLiquidated', Perp
 export type CollateralSeized = LiquidationStepEvent<'CollateralSeized', SwapStep>;
 export type InsuranceCovered = LiquidationStepEvent<'InsuranceCovered', InsuranceStep>;
 export type PositionDeleveraged = LiquidationStepEvent<'PositionDeleveraged', DeleverageStep>;
-export interface BadDebtSocialized extends LiquidationStepEvent<'BadDebtSocialized', SocializeStep> {
-  /** The asset's supply index after the haircut: every lender's balance shrinks in proportion. */
-  readonly supplyIndexWad: bigint;
-}
+/** The asset's supply index is cut (in evolve, from the deposits at that moment): every lender's balance shrinks in proportion. */
+export type BadDebtSocialized = LiquidationStepEvent<'BadDebtSocialized', SocializeStep>;
 
 export interface AuctionStarted extends LiquidationStepEvent<'AuctionStarted', AuctionStep> {
   readonly auctionId: string;
@@ -185,6 +184,8 @@ export interface LiquidationCompleted {
   readonly healthAfter: { readonly initial: LevelHealth; readonly maintenance: LevelHealth };
   /** Notional taken per market or collateral asset (cascade windows). */
   readonly notional: readonly { readonly key: string; readonly usd: bigint }[];
+  /** Markets or assets a limit kept the liquidation from touching, and which limit. */
+  readonly untouched: readonly { readonly key: string; readonly rule: StepRule }[];
   readonly penaltiesUsd: bigint;
   readonly badDebtUsd: bigint;
 }

@@ -7,12 +7,13 @@
  */
 import { applyFill, type Account } from '../account.ts';
 import { parseRiskConfig } from '../config.ts';
-import { max } from '../fixed.ts';
+import { divDown, max } from '../fixed.ts';
 import type { Auction } from '../liquidation/auction.ts';
 import { movementsOf } from '../liquidation/steps.ts';
 import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType, TradeFilled } from './events.ts';
 import {
   assetStateOf,
+  currentAmount,
   emptyRecord,
   initialAssetState,
   initialMarketState,
@@ -190,9 +191,7 @@ function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventTyp
     credit(state, transfer.from, transfer.asset, -transfer.amount);
     credit(state, transfer.to, transfer.asset, transfer.amount);
   }
-  if (event.type === 'BadDebtSocialized') {
-    state.assets.set(event.step.asset, { ...assetStateOf(state, event.step.asset), supplyIndexWad: event.supplyIndexWad });
-  }
+  if (event.type === 'BadDebtSocialized') cutSupplyIndex(state, event.step.asset, event.step.amount);
   if (event.type === 'AuctionStarted') {
     state.auctions.set(event.auctionId, {
       id: event.auctionId,
@@ -207,6 +206,30 @@ function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventTyp
     });
     state.nextAuctionId += 1;
   }
+}
+
+/**
+ * Writes `amount` off against the asset's lenders: the supply index falls by amount / deposits,
+ * deposits taken as every lender's current balance at this moment (pending interest included,
+ * the liquidation's own movements included). Rounded against the lenders, so the pool that
+ * advanced the write-off is made whole when they settle. Never below one wei.
+ */
+function cutSupplyIndex(state: LedgerState, asset: string, amount: bigint): void {
+  const assetState = assetStateOf(state, asset);
+  let deposits = 0n;
+  let lenders = 0n;
+  for (const record of state.accounts.values()) {
+    if (isSystemAccount(record.id)) continue;
+    const balance = record.balances.get(asset);
+    if (balance === undefined || balance.amount <= 0n) continue;
+    deposits += currentAmount(balance, assetState);
+    lenders += 1n;
+  }
+  if (deposits <= 0n) return;
+  // One base unit more per lender: each balance rounds down on its own, and the lenders
+  // together must give up at least the whole write-off.
+  const remaining = deposits > amount + lenders ? deposits - amount - lenders : 0n;
+  state.assets.set(asset, { ...assetState, supplyIndexWad: max(divDown(assetState.supplyIndexWad * remaining, deposits), 1n) });
 }
 
 function auctionOf(state: LedgerState, id: string): Auction {

@@ -67,7 +67,8 @@ export function decideLiquidate(state: LedgerState, command: LiquidateCommand): 
       case 'NOT_LIQUIDATABLE':
         return err({ code: 'NOT_LIQUIDATABLE', account: command.account, maintenance: problem.maintenance });
       case 'LIQUIDATION_CAPPED':
-        return err({ code: 'LIQUIDATION_CAPPED', account: command.account });
+      case 'LIQUIDATION_INEFFECTIVE':
+        return err({ code: problem.code, account: command.account });
       case 'UNKNOWN_MARKET':
         return err({ code: 'UNKNOWN_MARKET', market: problem.market });
       case 'UNKNOWN_ASSET':
@@ -129,6 +130,7 @@ function liquidationEvents(
     healthBefore: { initial: plan.healthBefore.initial, maintenance: plan.healthBefore.maintenance },
     healthAfter: { initial: plan.healthAfter.initial, maintenance: plan.healthAfter.maintenance },
     notional: [...plan.notionalByKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, usd]) => ({ key, usd })),
+    untouched: plan.untouched,
     penaltiesUsd,
     badDebtUsd,
   });
@@ -151,22 +153,10 @@ function stepEvent(
     case 'deleverage':
       return { type: 'PositionDeleveraged', ...base, step };
     case 'socialize':
-      return { type: 'BadDebtSocialized', ...base, step, supplyIndexWad: haircutIndex(state, step.asset, step.amount) };
+      return { type: 'BadDebtSocialized', ...base, step };
     case 'auction':
       return { type: 'AuctionStarted', ...base, step, auctionId: `auction-${state.nextAuctionId}`, startMs: nowMs };
   }
-}
-
-/**
- * The supply index after writing `amount` off against the asset's lenders: every deposit
- * shrinks by amount / total deposits (rounded down, against the lenders, so the pool that
- * advanced the write-off is made whole). Never below one wei, so the index stays usable.
- */
-function haircutIndex(state: LedgerState, asset: string, amount: bigint): bigint {
-  const totals = assetStateOf(state, asset);
-  if (totals.totalDeposits <= 0n) return totals.supplyIndexWad;
-  const remaining = totals.totalDeposits - amount;
-  return max(mulDivDown(totals.supplyIndexWad, remaining > 0n ? remaining : 0n, totals.totalDeposits), 1n);
 }
 
 function penaltyUsd(state: LedgerState, step: LiquidationStep): bigint {

@@ -31,6 +31,7 @@ export type Rejection =
   | { readonly code: 'SELF_LIQUIDATION'; readonly account: string; readonly liquidator: string }
   | { readonly code: 'NOT_LIQUIDATABLE'; readonly account: string; readonly maintenance: LevelHealth }
   | { readonly code: 'LIQUIDATION_CAPPED'; readonly account: string }
+  | { readonly code: 'LIQUIDATION_INEFFECTIVE'; readonly account: string }
   | { readonly code: 'AUCTION_IN_PROGRESS'; readonly account: string; readonly auctionId: string }
   | { readonly code: 'UNKNOWN_AUCTION'; readonly auctionId: string }
   | {
@@ -80,6 +81,7 @@ const CHECK_ORDER: Record<RejectionCode, true> = {
   SELF_LIQUIDATION: true,
   NOT_LIQUIDATABLE: true,
   LIQUIDATION_CAPPED: true,
+  LIQUIDATION_INEFFECTIVE: true,
   AUCTION_IN_PROGRESS: true,
   UNKNOWN_AUCTION: true,
   AUCTION_STALE: true,

@@ -32,6 +32,7 @@ export function explainLiquidation(
     `Maintenance health fell to ${formatUsd(completed.healthBefore.maintenance.healthUsd)} with ${prices || 'the prices then'}`,
   );
   for (const event of steps) sentences.push(describeStep(event.step, config));
+  for (const limit of completed.untouched) sentences.push(`${limit.key} untouched: ${RULE_WORDS[limit.rule]}`);
   if (completed.penaltiesUsd > 0n) sentences.push(`penalties ${formatUsdPlain(completed.penaltiesUsd)} USD`);
   if (completed.badDebtUsd > 0n) sentences.push(`bad debt ${formatUsdPlain(completed.badDebtUsd)} USD`);
   const level = completed.target.kind === 'initial' ? completed.healthAfter.initial : completed.healthAfter.maintenance;
@@ -63,8 +64,8 @@ function describeStep(step: LiquidationStep, config: RiskConfig): string {
       return step.repaid === 0n
         ? `${formatAmount(step.seized, step.collateralAsset, config)} ${step.collateralAsset} left over went to the insurance fund`
         : `${formatAmount(step.seized, step.collateralAsset, config)} ${step.collateralAsset} was sold to repay ` +
-            `${formatAmount(step.repaid, step.debtAsset, config)} ${step.debtAsset} (${why}; penalty ` +
-            `${formatDecimal((config.assets.get(step.collateralAsset)?.liquidationPenaltyWad ?? 0n) * 100n, WAD_DECIMALS)}%)`;
+            `${formatAmount(step.repaid, step.debtAsset, config)} ${step.debtAsset} (${why}` +
+            (step.penaltyWad > 0n ? `; penalty ${formatDecimal(step.penaltyWad * 100n, WAD_DECIMALS)}%)` : ')');
     case 'insurance':
       return `the insurance fund paid ${formatAmount(step.amount, step.asset, config)} ${step.asset}`;
     case 'deleverage':

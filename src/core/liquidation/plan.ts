@@ -56,12 +56,14 @@ export interface LiquidationPlan {
   readonly targetReached: boolean;
   /** Notional taken per market or collateral asset, for the cascade window. */
   readonly notionalByKey: ReadonlyMap<string, bigint>;
+  /** Markets or assets a limit kept the plan from touching at all (the rule says which). */
+  readonly untouched: readonly { readonly key: string; readonly rule: StepRule }[];
 }
 
 export type PlanError =
   | ValuationError
   | { readonly code: 'NOT_LIQUIDATABLE'; readonly maintenance: LevelHealth }
-  | { readonly code: 'LIQUIDATION_CAPPED'; readonly account: string };
+  | { readonly code: 'LIQUIDATION_CAPPED' | 'LIQUIDATION_INEFFECTIVE'; readonly account: string };
 
 export function planLiquidation(input: PlanInput): Result<LiquidationPlan, PlanError> {
   const account = viewOf(input.views, input.parties.account);
@@ -74,7 +76,12 @@ export function planLiquidation(input: PlanInput): Result<LiquidationPlan, PlanE
   if (bankrupt) planner.closeBankrupt();
   else planner.restoreToTarget();
   planner.coverBadDebt();
-  if (planner.steps.length === 0) return err({ code: 'LIQUIDATION_CAPPED', account: input.parties.account });
+  if (planner.steps.length === 0) {
+    // Nothing to do: either a limit left no room, or no step would restore any health (a
+    // collateral's (1 + penalty) × weight at or above the debt's weight).
+    const code = planner.untouched.length > 0 ? 'LIQUIDATION_CAPPED' : 'LIQUIDATION_INEFFECTIVE';
+    return err({ code, account: input.parties.account });
+  }
 
   const after = evaluateAccount(planner.account(), input.prices, input.config);
   if (!after.ok) return after;
@@ -86,6 +93,7 @@ export function planLiquidation(input: PlanInput): Result<LiquidationPlan, PlanE
     bankrupt,
     targetReached: targetHealth(after.value, input.config) >= 0n,
     notionalByKey: planner.notionalByKey,
+    untouched: planner.untouched,
   });
 }
 
@@ -123,6 +131,7 @@ class Planner {
   readonly steps: LiquidationStep[] = [];
   views: Views;
   readonly notionalByKey = new Map<string, bigint>();
+  readonly untouched: { key: string; rule: StepRule }[] = [];
   private takenUsd = 0n;
   /** An auction settles the rest over time: the plan stops there. */
   private auctionStarted = false;
@@ -165,7 +174,10 @@ class Planner {
     const sign = position.size > 0n ? 1n : -1n;
     const notionalOf = (size: bigint): bigint => divUp(size * price.priceWad, base.unit);
     const bound = this.bound(sizeAbs, notionalOf(sizeAbs), marketId, (usd) => divDown(usd * base.unit, price.priceWad));
-    if (bound.amount === 0n) return;
+    if (bound.amount === 0n) {
+      this.untouched.push({ key: marketId, rule: bound.rule });
+      return;
+    }
     const stepFor = (size: bigint, rule: StepRule): LiquidationStep => {
       const penalty = this.perpPenalty(size, price.priceWad, market.liquidationFeeWad, base.unit);
       return {
@@ -197,7 +209,10 @@ class Planner {
       natural: debt,
       naturalValueUsd: swap.valueOf(debt),
     });
-    if (bound.amount === 0n) return;
+    if (bound.amount === 0n) {
+      this.untouched.push({ key: collateralAsset, rule: bound.rule });
+      return;
+    }
     const sized = this.sizeStep(bound, (repaid) => swap.step(repaid, 'MINIMAL_TO_TARGET'), (repaid) =>
       swap.valueOf(debt - repaid) < this.config.liquidation.dustUsd,
     );
@@ -311,8 +326,10 @@ class Planner {
 
   /** Debts left with nothing to seize: the fund covers what it holds of the asset, lenders the rest. */
   coverBadDebt(): void {
+    if (this.auctionStarted || this.account().perps.size > 0 || this.targetMet()) return;
+    this.sweepCrumbs();
     const account = this.account();
-    if (this.auctionStarted || account.perps.size > 0 || this.seizableAssets().length > 0) return;
+    if (this.seizableAssets().length > 0) return;
     const debts = [...account.balances].filter(([, amount]) => amount < 0n).sort(([a], [b]) => compareIds(a, b));
     for (const [asset, amount] of debts) {
       const fund = balanceOf(viewOf(this.views, this.input.parties.insurance), asset);
@@ -320,6 +337,20 @@ class Planner {
       if (covered > 0n) this.commit({ kind: 'insurance', asset, amount: covered, rule: 'INSURANCE_COVER' });
       const rest = -amount - covered;
       if (rest > 0n) this.commit({ kind: 'socialize', asset, amount: rest, rule: 'SOCIALIZE' });
+    }
+  }
+
+  /**
+   * Collateral too small to repay one base unit of any remaining debt goes to the insurance
+   * fund, so that a crumb left by rounding never keeps a debt from being covered.
+   */
+  private sweepCrumbs(): void {
+    const debts = [...this.account().balances].filter(([, amount]) => amount < 0n).map(([asset]) => asset);
+    if (debts.length === 0) return;
+    for (const collateral of this.seizableAssets().sort(compareIds)) {
+      const available = balanceOf(this.account(), collateral);
+      const repaysSomething = debts.some((debt) => this.swapPricing(debt, collateral, 0n).maxRepaidFor(available) > 0n);
+      if (!repaysSomething) this.commit(this.swapPricing(debts[0] ?? '', collateral, 0n).seizeAll(available), collateral);
     }
   }
 
@@ -487,18 +518,19 @@ class Planner {
         repaid,
         collateralAsset: collateral,
         seized,
+        penaltyWad,
         toInsurance: mulDivDown(bonus > 0n ? bonus : 0n, insuranceShareWad, WAD),
         valueUsd,
         rule,
       };
     };
+    // The largest repayment whose seized collateral fits in `available`, inverting the two
+    // floors of seizedFor(valueOf(x)) exactly: value v fits while ⌊v(1+p)·u_C / p_C⌋ ≤ available,
+    // and a repayment x gives ⌊x·p_D / u_D⌋ = v.
     const maxRepaidFor = (available: bigint): bigint => {
       if (debtPriceWad === 0n) return 0n;
-      // Closed form, then a nudge of a few units that absorbs the rounding of seizedFor.
-      let repaid = mulDivDown(available * collateralPriceWad, WAD * debtUnit, (WAD + penaltyWad) * debtPriceWad * collateralUnit);
-      while (seizedFor(valueOf(repaid + 1n)) <= available) repaid += 1n;
-      while (repaid > 0n && seizedFor(valueOf(repaid)) > available) repaid -= 1n;
-      return repaid;
+      const valueMax = divDown((available + 1n) * WAD * collateralPriceWad - 1n, (WAD + penaltyWad) * collateralUnit);
+      return divDown((valueMax + 1n) * debtUnit - 1n, debtPriceWad);
     };
     const repaidForValue = (usd: bigint): bigint => (debtPriceWad === 0n ? 0n : mulDivDown(usd, debtUnit, debtPriceWad));
     const seizeAll = (available: bigint): LiquidationStep => ({
@@ -507,6 +539,7 @@ class Planner {
       repaid: 0n,
       collateralAsset: collateral,
       seized: available,
+      penaltyWad: 0n,
       toInsurance: available,
       valueUsd: 0n,
       rule: 'BANKRUPTCY_CLOSE',

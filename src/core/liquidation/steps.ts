@@ -50,6 +50,8 @@ export interface SwapStep {
   readonly repaid: bigint;
   readonly collateralAsset: string;
   readonly seized: bigint;
+  /** The penalty charged on this swap (zero in bankruptcy). */
+  readonly penaltyWad: bigint;
   readonly toInsurance: bigint;
   readonly valueUsd: bigint;
   readonly rule: StepRule;
