@@ -43,6 +43,7 @@ export function liquidationPrices(
   const now = evaluateAccount(account, prices, config);
   if (!now.ok || now.value.liquidatable) return null;
   const result: LiquidationPrice[] = [];
+  const owesSomething = account.perps.size > 0 || [...account.balances.values()].some((amount) => amount < 0n);
   for (const asset of exposedAssets(account, config)) {
     const current = prices.get(asset);
     if (current === undefined) return null;
@@ -50,11 +51,18 @@ export function liquidationPrices(
       const health = evaluateAccount(account, withPrice(prices, asset, priceWad), config);
       return health.ok && health.value.liquidatable;
     };
+    // Without perps on it, an asset moves health one way only: a holding's value (and so
+    // health) never falls as its price rises, a debt's never rises. So only one side can
+    // cross, and an account that owes nothing cannot become liquidatable at all.
+    const onPerps = [...account.perps.values()].some((position) => config.markets.get(position.market)?.base === asset);
+    const balance = account.balances.get(asset) ?? 0n;
+    const canFall = owesSomething && (onPerps || balance > 0n);
+    const canRise = owesSomething && (onPerps || balance < 0n);
     result.push({
       asset,
       currentPriceWad: current.priceWad,
-      downWad: searchDown(current.priceWad, liquidatableAt),
-      upWad: searchUp(current.priceWad, liquidatableAt),
+      downWad: canFall ? searchDown(current.priceWad, liquidatableAt) : null,
+      upWad: canRise ? searchUp(current.priceWad, liquidatableAt) : null,
     });
   }
   return result;

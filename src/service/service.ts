@@ -19,7 +19,8 @@ import { openStore } from '../store/open.ts';
 import { fromRecord } from '../store/record.ts';
 import { loadLedger } from '../store/recover.ts';
 import type { EventStore } from '../store/store.ts';
-import { RateLimiter } from './auth.ts';
+import { AccountAnswerCache } from './account-answers.ts';
+import { ApiKeyCache, RateLimiter } from './auth.ts';
 import type { ServiceContext } from './context.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from './engine.ts';
 import { buildApp } from './http/app.ts';
@@ -33,6 +34,8 @@ export interface ServiceOptions {
   readonly configJson: unknown;
   /** A SQLite path or a postgres:// URL; default DATABASE_URL, else ./data/collateral.db. */
   readonly db?: string;
+  /** PostgreSQL schema for a postgres:// `db` (default the store's); ignored for SQLite. */
+  readonly schema?: string;
   readonly port: number;
   readonly host: string;
   /** Liquidate liquidatable accounts against the backstop automatically. */
@@ -51,6 +54,11 @@ export interface RunningService {
   readonly url: string;
   close(): Promise<void>;
 }
+
+/** Bounds of the in-memory caches in front of the store and the account valuation. */
+const API_KEYS_CACHED_MAX = 10_000;
+const API_KEY_CACHE_AGE_MS_MAX = 60_000;
+const ACCOUNT_ANSWERS_CACHED_MAX = 10_000;
 
 /** Thrown for configuration the service cannot start with; the message names the field. */
 export class ServiceConfigError extends Error {}
@@ -72,6 +80,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const metrics = new Metrics();
   const store = await openStore(options.db, {
+    ...(options.schema !== undefined && { schema: options.schema }),
     onCommit: (commit) => {
       metrics.commitSeconds.observe(commit.durationMs / 1000);
       metrics.commitEvents.observe(commit.events);
@@ -101,8 +110,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stream,
       metrics,
       limiter: new RateLimiter(options.rateLimitPerSecond),
+      apiKeys: new ApiKeyCache(store, { maxKeys: API_KEYS_CACHED_MAX, maxAgeMs: API_KEY_CACHE_AGE_MS_MAX, clock }),
+      accountAnswers: new AccountAnswerCache(ACCOUNT_ANSWERS_CACHED_MAX),
       clock,
     };
+    engine.onApplied((events) => context.accountAnswers.onApplied(events));
     engine.onDurable((events) => publish(context, events));
 
     const app = await buildApp(context);
@@ -228,10 +240,17 @@ function startTimers(context: ServiceContext, options: ServiceOptions): { stop()
   return { stop: () => clearInterval(timer) };
 }
 
+/** Interest is accrued at most this often: an accrual is an event for every asset. */
+const ACCRUAL_INTERVAL_MS = 60_000;
+
 async function runTick(context: ServiceContext, options: ServiceOptions): Promise<void> {
   await context.prices.sweep();
   const ledger = context.engine.ledger;
-  await context.engine.submit({ kind: 'accrueInterest', idempotencyKey: `accrue:${ledger.headSeq + 1}`, nowMs: context.clock() });
+  const now = context.clock();
+  const lastAccrualMs = [...ledger.state.assets.values()].reduce((latest, asset) => Math.max(latest, asset.accruedAtMs ?? 0), 0);
+  if (now - lastAccrualMs >= ACCRUAL_INTERVAL_MS) {
+    await context.engine.submit({ kind: 'accrueInterest', idempotencyKey: `accrue:${ledger.headSeq + 1}`, nowMs: now });
+  }
   if (!options.autoLiquidate) return;
   for (const status of context.monitor.list('liquidatable', 50)) {
     const result = await context.engine.submit({

@@ -5,7 +5,7 @@
  */
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { parseDecimal, WAD, WAD_DECIMALS, formatWad, mulDivDown } from '../../core/fixed.ts';
 import type { Command } from '../../core/ledger/commands.ts';
 import { decide } from '../../core/ledger/decide.ts';
@@ -23,7 +23,9 @@ import { EngineUnavailableError } from '../engine.ts';
 import type { ServiceContext } from '../context.ts';
 import type { LiquidationRecord } from '../liquidations.ts';
 import { HttpError, invalidRequest, rejectionError } from './errors.ts';
+import { registerRiskViews } from './risk-views.ts';
 import * as schema from './schemas.ts';
+import { DASHBOARD_DIR, registerStatic } from './static.ts';
 
 /** Largest request body accepted: every valid body is far smaller. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -33,8 +35,13 @@ declare module 'fastify' {
     principal?: Principal;
   }
   interface FastifyContextConfig {
-    /** Roles allowed; `owner` keys are allowed only for the `:id` account of the route. */
+    /** Roles allowed; an `owner` key only for its own account where the route has an `:id`. */
     roles?: readonly ApiKeyRole[];
+    /**
+     * The key may also come as `?key=` (the stream only: browsers cannot set headers on a
+     * WebSocket). A header, when present, wins.
+     */
+    keyInQuery?: boolean;
   }
 }
 
@@ -58,8 +65,14 @@ export async function buildApp(context: ServiceContext): Promise<FastifyInstance
   registerAuth(app, context);
   registerWrites(app, context);
   registerReads(app, context);
+  registerRiskViews(app, context, {
+    readers: READERS,
+    presentLiquidation: (record) => liquidationJson(context, record),
+    insuranceValueUsd: () => insuranceValueUsd(context),
+  });
   registerStream(app, context);
   registerOperations(app, context);
+  registerStatic(app, { root: DASHBOARD_DIR });
   return app;
 }
 
@@ -104,21 +117,29 @@ function registerAuth(app: FastifyInstance, context: ServiceContext): void {
   app.addHook('onRequest', async (request) => {
     const roles = request.routeOptions.config.roles;
     if (roles === undefined) return;
-    const principal = await authenticate(context.store, request.headers.authorization);
+    const principal = await authenticate(context.apiKeys, request.headers.authorization ?? keyFromQuery(request));
     if (principal === null) throw new HttpError(401, 'UNAUTHORIZED', 'missing or unknown API key (Authorization: Bearer <key>)');
     if (!context.limiter.take(principal.keyId, context.clock())) {
       throw new HttpError(429, 'RATE_LIMITED', 'too many requests for this key; slow down');
     }
-    const accountParam = (request.params as { id?: string } | undefined)?.id;
-    const ownsIt = principal.role === 'owner' && accountParam !== undefined && principal.account === accountParam;
-    if (!roles.includes(principal.role) && !(roles.includes('owner') && ownsIt)) {
+    if (!roles.includes(principal.role)) {
       throw new HttpError(403, 'FORBIDDEN', `a ${principal.role} key may not do this`);
     }
-    if (principal.role === 'owner' && !ownsIt) {
+    // An owner key acts only on its own account; routes without an account (prices, the
+    // stream) that list `owner` are open to it, and the stream filters to its account.
+    const accountParam = (request.params as { id?: string } | undefined)?.id;
+    if (principal.role === 'owner' && accountParam !== undefined && principal.account !== accountParam) {
       throw new HttpError(403, 'FORBIDDEN', `an owner key may only act on account ${principal.account ?? '?'}`);
     }
     request.principal = principal;
   });
+}
+
+/** `?key=K` as a bearer header, on routes that take the key in the query (the stream). */
+function keyFromQuery(request: FastifyRequest): string | undefined {
+  if (request.routeOptions.config.keyInQuery !== true) return undefined;
+  const key = (request.query as { key?: unknown } | undefined)?.key;
+  return typeof key === 'string' && key.length > 0 ? `Bearer ${key}` : undefined;
 }
 
 // ── Writes ───────────────────────────────────────────────────────────────────────────────
@@ -163,7 +184,7 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
     async (request) => {
       const { id } = request.params as { id: string };
       const body = request.body as { asset: string; amount: string; idempotencyKey: string; owner?: string };
-      const amount = parseAmount(context, body.amount, body.asset, 'amount');
+      const amount = parseAmount(context, body.amount, body.asset, 'body.amount');
       const outcome = await submit(context, {
         kind: 'deposit',
         idempotencyKey: body.idempotencyKey,
@@ -183,7 +204,7 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
       const { id } = request.params as { id: string };
       const body = request.body as { asset: string; amount: string; idempotencyKey: string; owner?: string };
       if (body.owner !== undefined) throw invalidRequest('body.owner', 'only a first deposit sets the owner');
-      const amount = parseAmount(context, body.amount, body.asset, 'amount');
+      const amount = parseAmount(context, body.amount, body.asset, 'body.amount');
       const outcome = await submit(context, {
         kind: 'withdraw',
         idempotencyKey: body.idempotencyKey,
@@ -212,17 +233,17 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
       kind: 'trade',
       idempotencyKey: body.idempotencyKey,
       market: body.market,
-      priceWad: parseWad(body.price, 'price'),
-      size: parseAmount(context, body.size, market.base, 'size'),
+      priceWad: parseWad(body.price, 'body.price'),
+      size: parseAmount(context, body.size, market.base, 'body.size'),
       buyer: body.buyer,
       seller: body.seller,
-      buyerFeeRateWad: body.buyerFeeRate === undefined ? 0n : parseWad(body.buyerFeeRate, 'buyerFeeRate'),
-      sellerFeeRateWad: body.sellerFeeRate === undefined ? 0n : parseWad(body.sellerFeeRate, 'sellerFeeRate'),
+      buyerFeeRateWad: body.buyerFeeRate === undefined ? 0n : parseWad(body.buyerFeeRate, 'body.buyerFeeRate'),
+      sellerFeeRateWad: body.sellerFeeRate === undefined ? 0n : parseWad(body.sellerFeeRate, 'body.sellerFeeRate'),
     });
     return {
       ...eventsResponse(outcome),
-      buyer: accountJson(context, body.buyer),
-      seller: accountJson(context, body.seller),
+      buyer: committedAccountJson(context, body.buyer),
+      seller: committedAccountJson(context, body.seller),
     };
   });
 
@@ -239,13 +260,13 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
         account: body.account,
         liquidator,
         nowMs: context.clock(),
-        ...(body.maxNotionalUsd !== undefined && { maxNotionalUsd: parseWad(body.maxNotionalUsd, 'maxNotionalUsd') }),
+        ...(body.maxNotionalUsd !== undefined && { maxNotionalUsd: parseWad(body.maxNotionalUsd, 'body.maxNotionalUsd') }),
       });
       const liquidation = context.liquidations.list(1, undefined, body.account)[0];
       return {
         ...eventsResponse(outcome),
         liquidation: liquidation === undefined ? null : liquidationJson(context, liquidation),
-        account: accountJson(context, body.account),
+        account: committedAccountJson(context, body.account),
       };
     },
   );
@@ -261,8 +282,8 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
       idempotencyKey: body.idempotencyKey,
       auctionId: body.auctionId,
       taker,
-      amount: parseAmount(context, body.amount, auction.collateralAsset, 'amount'),
-      maxPriceWad: parseWad(body.maxPrice, 'maxPrice'),
+      amount: parseAmount(context, body.amount, auction.collateralAsset, 'body.amount'),
+      maxPriceWad: parseWad(body.maxPrice, 'body.maxPrice'),
       nowMs: context.clock(),
     });
     return eventsResponse(outcome);
@@ -409,7 +430,7 @@ function registerReads(app: FastifyInstance, context: ServiceContext): void {
 // ── Stream, health, metrics, docs ────────────────────────────────────────────────────────
 
 function registerStream(app: FastifyInstance, context: ServiceContext): void {
-  app.get('/v1/stream', { websocket: true, config: { roles: [...READERS, 'owner', 'oracle'] } }, (socket, request) => {
+  app.get('/v1/stream', { websocket: true, config: { roles: [...READERS, 'owner', 'oracle'], keyInQuery: true } }, (socket, request) => {
     if (!context.stream.add(socket, request.principal?.role === 'owner' ? request.principal.account : undefined)) {
       socket.close(1013, 'too many stream clients');
     }
@@ -466,11 +487,36 @@ function eventsResponse(outcome: Outcome): Record<string, unknown> {
 }
 
 function commandResponse(context: ServiceContext, outcome: Outcome, account: string): Record<string, unknown> {
-  return { ...eventsResponse(outcome), account: accountJson(context, account) };
+  return { ...eventsResponse(outcome), account: committedAccountJson(context, account) };
 }
 
-/** The `evaluate` shape of one account plus balances, positions, liquidation prices and warning. */
+/**
+ * The account after a committed command. The command is durable by now, so the answer must
+ * be a success whatever happens: an account that cannot be valued yet (a price missing) is
+ * shown with its balances and the reason instead of its health.
+ */
+function committedAccountJson(context: ServiceContext, id: string): Record<string, unknown> {
+  try {
+    return accountJson(context, id);
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    const state = context.engine.ledger.state;
+    const record = state.accounts.get(id);
+    return {
+      id,
+      balances: record === undefined ? {} : presentBalances(accountView(state, record), state.config),
+      valuation: error.body().error,
+    };
+  }
+}
+
+/**
+ * The `evaluate` shape of one account plus balances, positions, liquidation prices and
+ * warning; kept in context.accountAnswers until an event changes it (account-answers.ts).
+ */
 export function accountJson(context: ServiceContext, id: string): Record<string, unknown> {
+  const cached = context.accountAnswers.get(id);
+  if (cached !== undefined) return cached;
   const state = context.engine.ledger.state;
   const record = state.accounts.get(id);
   if (record === undefined) throw rejectionError({ code: 'UNKNOWN_ACCOUNT', account: id }, state.config);
@@ -479,7 +525,7 @@ export function accountJson(context: ServiceContext, id: string): Record<string,
   if (!health.ok) {
     throw new HttpError(409, 'PRICE_UNAVAILABLE', `account ${id} cannot be valued yet: ${health.error.code}`, { ...health.error });
   }
-  return {
+  const answer = {
     ...presentAccountRisk(view, health.value, liquidationPrices(view, state.prices, state.config), state.config),
     owner: record.owner,
     balances: presentBalances(view, state.config),
@@ -495,6 +541,8 @@ export function accountJson(context: ServiceContext, id: string): Record<string,
     }),
     auctions: [...state.auctions.values()].filter((auction) => auction.account === id).map((auction) => auction.id),
   };
+  context.accountAnswers.remember(record, answer);
+  return answer;
 }
 
 function liquidationJson(context: ServiceContext, record: LiquidationRecord): Record<string, unknown> {
