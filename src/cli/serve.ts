@@ -1,5 +1,5 @@
 /**
- * `collateral serve [--config risk.json] [--db PATH|postgres://…] [--port 8080] [--host H] [--demo] [--no-auto-liquidate] [--rate-limit N]`
+ * `collateral serve [--config risk.json] [--db PATH|postgres://…] [--port 8080] [--host H] [--demo] [--no-auto-liquidate] [--rate-limit N] [--snapshot-every EVENTS]`
  * The service. `--demo` (what `npm start` runs) adds the default configuration, the simulated
  * feed and demo accounts, and prints an admin key. SIGINT/SIGTERM stop it cleanly: intake
  * stops, queued commands become durable, the store closes.
@@ -14,12 +14,13 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
   const autoLiquidate = !args.includes('--no-auto-liquidate');
   const flags = readFlags(
     args.filter((arg) => arg !== '--demo' && arg !== '--no-auto-liquidate'),
-    ['config', 'db', 'port', 'host', 'rate-limit'],
+    ['config', 'db', 'port', 'host', 'rate-limit', 'snapshot-every'],
     [],
   );
   if (!demo && flags.config === undefined) throw new CliError('--config is required (or --demo for the demo configuration)');
   const configJson = flags.config === undefined ? DEMO_CONFIG : await readJsonFile(flags.config);
   const port = readPort(flags.port ?? process.env.PORT ?? '8080');
+  const snapshotEveryEvents = flags['snapshot-every'] === undefined ? undefined : readSnapshotEvery(flags['snapshot-every']);
   let service;
   try {
     service = await startService({
@@ -30,6 +31,7 @@ export async function serveCommand(args: readonly string[]): Promise<number> {
       autoLiquidate,
       rateLimitPerSecond: Number(flags['rate-limit'] ?? '5000'),
       tickMs: 1_000,
+      ...(snapshotEveryEvents !== undefined && { snapshotEveryEvents }),
     });
   } catch (error) {
     if (error instanceof ServiceConfigError) throw new CliError(`${flags.config ?? 'demo configuration'}: ${error.message}`);
@@ -60,4 +62,11 @@ function readPort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new CliError(`--port: "${text}" is not a port number`);
   return port;
+}
+
+/** Events between snapshots (default DEFAULT_ENGINE_OPTIONS.snapshotEveryEvents). */
+function readSnapshotEvery(text: string): number {
+  const events = Number(text);
+  if (!Number.isSafeInteger(events) || events < 1) throw new CliError(`--snapshot-every: "${text}" is not a positive number of events`);
+  return events;
 }

@@ -53,13 +53,60 @@ export async function createApiKey(
   return { key, record };
 }
 
+/** Where keys are looked up by hash: the store itself, or an ApiKeyCache in front of it. */
+export type ApiKeyLookup = Pick<EventStore, 'getApiKeyByHash'>;
+
 /** The principal behind an `Authorization: Bearer …` header, or null. */
-export async function authenticate(store: EventStore, header: string | undefined): Promise<Principal | null> {
+export async function authenticate(keys: ApiKeyLookup, header: string | undefined): Promise<Principal | null> {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (match?.[1] === undefined) return null;
-  const record = await store.getApiKeyByHash(hashApiKey(match[1]));
+  const record = await keys.getApiKeyByHash(hashApiKey(match[1]));
   if (record === null) return null;
   return { keyId: record.id, role: record.role, ...(record.account !== undefined && { account: record.account }) };
+}
+
+export interface ApiKeyCacheOptions {
+  /** Keys remembered at most; past it the least recently used is forgotten. */
+  readonly maxKeys: number;
+  /** A remembered key is looked up again after this long. */
+  readonly maxAgeMs: number;
+  readonly clock: () => number;
+}
+
+/**
+ * Keys by hash in front of the store, so that a request costs one SHA-256 and no database
+ * read. Only keys found are remembered (a key created while the service runs is found at
+ * once); the map is bounded (least recently used out first), and an entry is looked up
+ * again after `maxAgeMs`: the store cannot change or revoke a key today, and the age bounds
+ * how long a future revocation would go unseen.
+ */
+export class ApiKeyCache implements ApiKeyLookup {
+  private readonly entries = new Map<string, { readonly record: ApiKeyRecord; readonly atMs: number }>();
+
+  constructor(
+    private readonly store: ApiKeyLookup,
+    private readonly options: ApiKeyCacheOptions,
+  ) {
+    if (!Number.isSafeInteger(options.maxKeys) || options.maxKeys < 1) throw new RangeError(`maxKeys must be a positive integer, got ${options.maxKeys}`);
+  }
+
+  async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    const nowMs = this.options.clock();
+    const cached = this.entries.get(keyHash);
+    this.entries.delete(keyHash);
+    if (cached !== undefined && nowMs - cached.atMs < this.options.maxAgeMs) {
+      this.entries.set(keyHash, cached);
+      return cached.record;
+    }
+    const record = await this.store.getApiKeyByHash(keyHash);
+    if (record === null) return null;
+    this.entries.set(keyHash, { record, atMs: nowMs });
+    if (this.entries.size > this.options.maxKeys) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    return record;
+  }
 }
 
 /**

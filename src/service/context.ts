@@ -2,7 +2,8 @@
 import type { Oracle } from '../oracle/oracle.ts';
 import type { RiskMonitor } from '../monitor/monitor.ts';
 import type { EventStore } from '../store/store.ts';
-import type { RateLimiter } from './auth.ts';
+import type { AccountAnswerCache } from './account-answers.ts';
+import type { ApiKeyCache, RateLimiter } from './auth.ts';
 import type { Engine } from './engine.ts';
 import type { LiquidationHistory } from './liquidations.ts';
 import type { Metrics } from './metrics.ts';
@@ -19,6 +20,10 @@ export interface ServiceContext {
   readonly stream: StreamHub;
   readonly metrics: Metrics;
   readonly limiter: RateLimiter;
+  /** API keys by hash, in front of the store. */
+  readonly apiKeys: ApiKeyCache;
+  /** Account answers kept until an event changes them. */
+  readonly accountAnswers: AccountAnswerCache;
   /** Milliseconds since the epoch; the only clock the service reads. */
   readonly clock: () => number;
 }

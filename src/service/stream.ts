@@ -47,7 +47,8 @@ export class StreamHub {
     if (this.clients.size === 0) return;
     const text = JSON.stringify({ topic, ...message });
     for (const client of this.clients) {
-      if (client.account !== undefined && account !== client.account) continue;
+      // An owner key sees its own account's messages and those about no account (prices).
+      if (client.account !== undefined && account !== undefined && account !== client.account) continue;
       const wants = client.topics.has(topic) || (account !== undefined && client.topics.has(`account:${account}`));
       if (wants) this.sendText(client, text);
     }

@@ -93,13 +93,36 @@ async function replayLog(
 ): Promise<Replay> {
   const lastSeq = (await store.head()).seq;
   const snapshot = fromSnapshot ? await store.latestSnapshot() : null;
-  const ledger =
-    snapshot === null
-      ? Ledger.create(parseConfig(initialConfigJson), initialConfigJson)
-      : await restoreSnapshot(store, snapshot, parseConfig);
+  let ledger: Ledger;
+  if (snapshot === null) {
+    const genesisJson = await genesisConfigJson(store, initialConfigJson);
+    ledger = Ledger.create(parseConfig(genesisJson), genesisJson);
+  } else {
+    ledger = await restoreSnapshot(store, snapshot, parseConfig);
+  }
   const snapshotSeq = ledger.headSeq;
   const torn = await replayTail(store, ledger, lastSeq);
   return { ledger, snapshotSeq, replayedEvents: ledger.headSeq - snapshotSeq, torn };
+}
+
+/**
+ * The configuration an empty ledger starts from: the log's first event, which is always the
+ * configuration, so that a replay depends on the log alone. The initial state is built from
+ * it (Ledger.create), and a configuration change only adds assets and markets: starting from
+ * anything else would leave its assets in the state, and the state hash would then depend on
+ * who replays (the service with risk.json, `collateral replay` with a placeholder). An
+ * empty log (or an unreadable first record, which replayTail judges) starts from `fallbackJson`.
+ */
+async function genesisConfigJson(store: EventStore, fallbackJson: unknown): Promise<unknown> {
+  const [first] = await store.read(0, 1);
+  if (first === undefined) return fallbackJson;
+  try {
+    const { event } = fromRecord(first);
+    return event.type === 'ConfigUpdated' ? event.config : fallbackJson;
+  } catch (error) {
+    if (error instanceof StoreIntegrityError) return fallbackJson;
+    throw error;
+  }
 }
 
 /** The snapshot as a ledger, after checking it agrees with itself and with the stored event at its seq. */
