@@ -4,6 +4,7 @@
  */
 import { benchEvaluate } from './evaluate.ts';
 import { benchHttp } from './http.ts';
+import { benchLedger } from './ledger.ts';
 
 interface Benchmark {
   readonly name: string;
@@ -12,6 +13,7 @@ interface Benchmark {
 
 const BENCHMARKS: readonly Benchmark[] = [
   { name: 'evaluate', run: benchEvaluate },
+  { name: 'ledger', run: benchLedger },
   { name: 'http', run: benchHttp },
 ];
 

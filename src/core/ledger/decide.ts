@@ -408,6 +408,7 @@ export function pushSettlement(events: LedgerEvent[], state: LedgerState, record
 
 /** Pending interest and funding of an account as one AccountSettled event; null if none. */
 export function settlementOf(state: LedgerState, record: AccountRecord): AccountSettled | null {
+  if (!hasPending(state, record)) return null;
   const interest: { asset: string; amount: bigint; indexWad: bigint }[] = [];
   const reserve: { asset: string; amount: bigint }[] = [];
   // Sorted, so that a ledger restored from a snapshot (whose maps come back sorted) emits
@@ -431,6 +432,20 @@ export function settlementOf(state: LedgerState, record: AccountRecord): Account
   }
   if (interest.length === 0 && funding.length === 0) return null;
   return { type: 'AccountSettled', account: record.id, interest, funding, reserve };
+}
+
+/** Whether any balance or position of the account stands at an index that has moved since. */
+function hasPending(state: LedgerState, record: AccountRecord): boolean {
+  if (!isSystemAccount(record.id)) {
+    for (const [assetId, balance] of record.balances) {
+      const assetState = assetStateOf(state, assetId);
+      if (balance.indexWad !== (balance.amount > 0n ? assetState.supplyIndexWad : assetState.borrowIndexWad)) return true;
+    }
+  }
+  for (const position of record.perps.values()) {
+    if (position.fundingIndexWad !== marketStateOf(state, position.market).fundingIndexWad) return true;
+  }
+  return false;
 }
 
 function sortedEntries<T>(map: ReadonlyMap<string, T>): [string, T][] {

@@ -172,12 +172,12 @@ export function currentAmount(balance: StoredBalance, asset: AssetState): bigint
  * a payer's change rounds up in size, a receiver's rounds down.
  */
 export function pendingFunding(state: LedgerState, position: StoredPosition): bigint {
+  const delta = marketStateOf(state, position.market).fundingIndexWad - position.fundingIndexWad;
+  if (delta === 0n) return 0n;
   const market = state.config.markets.get(position.market);
   const base = market && state.config.assets.get(market.base);
   const quote = state.config.assets.get(state.config.quote);
   if (base === undefined || quote === undefined) return 0n;
-  const delta = marketStateOf(state, position.market).fundingIndexWad - position.fundingIndexWad;
-  if (delta === 0n) return 0n;
   return divDown(-position.size * delta * quote.unit, base.unit * WAD);
 }
 
