@@ -142,6 +142,8 @@ function balanceContribution(
     const weight = assetConfig.collateral ?? NO_WEIGHT;
     const initialPriceWad = priceLow(price, 'initial');
     const priceWad = priceLow(price, 'maintenance');
+    const valueScaled = amount * priceWad;
+    const initialValueScaled = initialPriceWad === priceWad ? valueScaled : amount * initialPriceWad;
     return {
       kind: 'balance',
       asset,
@@ -149,13 +151,15 @@ function balanceContribution(
       priceWad,
       initialPriceWad,
       weight,
-      initial: { assetsUsd: divDown(amount * initialPriceWad * weight.initialWad, scale), liabilitiesUsd: 0n },
-      maintenance: { assetsUsd: divDown(amount * priceWad * weight.maintenanceWad, scale), liabilitiesUsd: 0n },
+      initial: { assetsUsd: divDown(initialValueScaled * weight.initialWad, scale), liabilitiesUsd: 0n },
+      maintenance: { assetsUsd: divDown(valueScaled * weight.maintenanceWad, scale), liabilitiesUsd: 0n },
     };
   }
   const weight = assetConfig.liability ?? UNIT_WEIGHT;
   const initialPriceWad = priceHigh(price, 'initial');
   const priceWad = priceHigh(price, 'maintenance');
+  const debtScaled = -amount * priceWad;
+  const initialDebtScaled = initialPriceWad === priceWad ? debtScaled : -amount * initialPriceWad;
   return {
     kind: 'balance',
     asset,
@@ -163,8 +167,8 @@ function balanceContribution(
     priceWad,
     initialPriceWad,
     weight,
-    initial: { assetsUsd: 0n, liabilitiesUsd: divUp(-amount * initialPriceWad * weight.initialWad, scale) },
-    maintenance: { assetsUsd: 0n, liabilitiesUsd: divUp(-amount * priceWad * weight.maintenanceWad, scale) },
+    initial: { assetsUsd: 0n, liabilitiesUsd: divUp(initialDebtScaled * weight.initialWad, scale) },
+    maintenance: { assetsUsd: 0n, liabilitiesUsd: divUp(debtScaled * weight.maintenanceWad, scale) },
   };
 }
 
