@@ -5,6 +5,7 @@
 import { benchEvaluate } from './evaluate.ts';
 import { benchHttp } from './http.ts';
 import { benchLedger } from './ledger.ts';
+import { benchSimulate } from './simulate.ts';
 
 interface Benchmark {
   readonly name: string;
@@ -15,6 +16,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   { name: 'evaluate', run: benchEvaluate },
   { name: 'ledger', run: benchLedger },
   { name: 'http', run: benchHttp },
+  { name: 'simulate', run: benchSimulate },
 ];
 
 const wanted = process.argv.slice(2);

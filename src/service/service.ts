@@ -136,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         stream.closeAll();
         await app.close();
         await engine.close();
+        await monitor.close();
         await store.close();
       },
     };
@@ -216,6 +217,16 @@ function publishAlert(context: ServiceContext, alert: Alert): void {
     maintenanceHealth: formatWad(status.maintenanceHealthUsd),
     maintenanceRatio: status.maintenanceRatioWad === null ? null : formatWad(status.maintenanceRatioWad),
     liquidatable: status.liquidatable,
+    // A margin call says how far liquidation is, in prices.
+    ...(alert.kind === 'warning' && {
+      liquidationPrices:
+        alert.liquidationPrices()?.map((entry) => ({
+          asset: entry.asset,
+          current: formatWad(entry.currentPriceWad),
+          down: entry.downWad === null ? null : formatWad(entry.downWad),
+          up: entry.upWad === null ? null : formatWad(entry.upWad),
+        })) ?? null,
+    }),
   };
   context.stream.publish('warnings', message, status.account);
   context.stream.publish('accounts', message, status.account);
@@ -223,14 +234,16 @@ function publishAlert(context: ServiceContext, alert: Alert): void {
 
 /**
  * The service's own clockwork: the oracle sweep (prices that go stale with no update),
- * interest accrual, and automatic liquidation against the backstop. One pass at a time.
+ * interest accrual, the monitor's reconciliation sweep, and automatic liquidation against the
+ * backstop. One pass at a time.
  */
 function startTimers(context: ServiceContext, options: ServiceOptions): { stop(): void } {
   let running = false;
+  const reconciliation = { atMs: context.clock() };
   const timer = setInterval(() => {
     if (running || context.engine.failed !== null) return;
     running = true;
-    runTick(context, options)
+    runTick(context, options, reconciliation)
       .catch((error: unknown) => console.error('collateral: tick failed:', error))
       .finally(() => {
         running = false;
@@ -243,13 +256,26 @@ function startTimers(context: ServiceContext, options: ServiceOptions): { stop()
 /** Interest is accrued at most this often: an accrual is an event for every asset. */
 const ACCRUAL_INTERVAL_MS = 60_000;
 
-async function runTick(context: ServiceContext, options: ServiceOptions): Promise<void> {
+/**
+ * The monitor re-decides every account exactly (on worker threads) at most this often, and
+ * reports any decision its incremental path got wrong. The sweep blocks the event loop for
+ * accounts × ~8 µs ÷ workers.
+ */
+const RECONCILE_INTERVAL_MS = 300_000;
+
+async function runTick(context: ServiceContext, options: ServiceOptions, reconciliation: { atMs: number }): Promise<void> {
   await context.prices.sweep();
   const ledger = context.engine.ledger;
   const now = context.clock();
   const lastAccrualMs = [...ledger.state.assets.values()].reduce((latest, asset) => Math.max(latest, asset.accruedAtMs ?? 0), 0);
   if (now - lastAccrualMs >= ACCRUAL_INTERVAL_MS) {
     await context.engine.submit({ kind: 'accrueInterest', idempotencyKey: `accrue:${ledger.headSeq + 1}`, nowMs: now });
+  }
+  if (now - reconciliation.atMs >= RECONCILE_INTERVAL_MS) {
+    reconciliation.atMs = now;
+    for (const alert of context.monitor.sweep()) publishAlert(context, alert);
+    const mismatches = context.monitor.lastSweep?.mismatches ?? 0;
+    if (mismatches > 0) console.error(`collateral: reconciliation changed ${mismatches} monitor decisions`);
   }
   if (!options.autoLiquidate) return;
   for (const status of context.monitor.list('liquidatable', 50)) {

@@ -6,6 +6,7 @@
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { parseRiskConfig } from '../../core/config.ts';
 import { parseDecimal, WAD, WAD_DECIMALS, formatWad, mulDivDown } from '../../core/fixed.ts';
 import type { Command } from '../../core/ledger/commands.ts';
 import { decide } from '../../core/ledger/decide.ts';
@@ -18,6 +19,7 @@ import { formatAmount, presentAccountRisk, presentBalances, presentLevel } from 
 import { previewWhatIf, type WhatIf } from '../../core/preview.ts';
 import type { PriceUpdate } from '../../oracle/oracle.ts';
 import type { PublisherSignature } from '../../oracle/signatures.ts';
+import { configImpact } from '../../sim/config-impact.ts';
 import { authenticate, type ApiKeyRole, type Principal } from '../auth.ts';
 import { EngineUnavailableError } from '../engine.ts';
 import type { ServiceContext } from '../context.ts';
@@ -289,10 +291,33 @@ function registerWrites(app: FastifyInstance, context: ServiceContext): void {
     return eventsResponse(outcome);
   });
 
+  // A change that would make accounts liquidatable the moment it applies is refused unless
+  // forced; a forced change records who forced it in the event log (its idempotency key carries
+  // the admin key's id), in the answer and in the service's log (src/sim/config-impact.ts).
   app.post('/v1/config', { config: { roles: ['admin'] }, schema: { body: schema.CONFIG_BODY } }, async (request) => {
-    const body = request.body as { config: unknown; idempotencyKey: string };
-    const outcome = await submit(context, { kind: 'config', idempotencyKey: body.idempotencyKey, config: body.config });
-    return eventsResponse(outcome);
+    const body = request.body as { config: unknown; idempotencyKey: string; force?: boolean };
+    const keyId = request.principal?.keyId ?? 'unknown';
+    const proposed = parseRiskConfig(body.config);
+    const impact = proposed.ok ? configImpact(context.engine.ledger.state, proposed.value) : null;
+    const atOnce = impact?.newlyLiquidatable.length ?? 0;
+    if (impact !== null && atOnce > 0 && body.force !== true) {
+      throw new HttpError(
+        409,
+        'CONFIG_WOULD_LIQUIDATE',
+        `${atOnce} account(s) would be liquidatable as soon as this configuration applies; send "force": true to apply it anyway`,
+        { accounts: atOnce, sample: impact.newlyLiquidatable.slice(0, 20), newlyWarning: impact.newlyWarning.length },
+      );
+    }
+    // The key depends on the request alone, so a retry of a forced change is answered from the first outcome.
+    const forced = body.force === true;
+    const idempotencyKey = forced ? `${body.idempotencyKey}#forced-by:${keyId}` : body.idempotencyKey;
+    const outcome = await submit(context, { kind: 'config', idempotencyKey, config: body.config });
+    if (forced && atOnce > 0 && !outcome.replayed) {
+      console.warn(
+        `collateral: configuration change forced by API key ${keyId}: ${atOnce} account(s) liquidatable at once (event ${outcome.events[0]?.seq ?? '?'})`,
+      );
+    }
+    return { ...eventsResponse(outcome), ...(forced && { forcedBy: keyId, liquidatableAtOnce: atOnce }) };
   });
 }
 

@@ -87,7 +87,11 @@ export const BID_BODY = object(
   ['auctionId', 'amount', 'maxPrice', 'idempotencyKey'],
 );
 
-export const CONFIG_BODY = object({ config: { type: 'object' }, idempotencyKey: KEY }, ['config', 'idempotencyKey']);
+/** `force`: apply even if accounts become liquidatable at once (the key id is recorded). */
+export const CONFIG_BODY = object(
+  { config: { type: 'object' }, idempotencyKey: KEY, force: { type: 'boolean' } },
+  ['config', 'idempotencyKey'],
+);
 
 /** Query strings are strings: counts are digits, read by the handler (no type coercion anywhere). */
 const COUNT = { type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' } as const;
