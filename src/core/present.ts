@@ -6,6 +6,7 @@
 import type { Account } from './account.ts';
 import type { LevelWeights, RiskConfig } from './config.ts';
 import { formatDecimal, formatWad } from './fixed.ts';
+import { sortedEntries } from './order.ts';
 import type { AccountHealth, Contribution, LevelContribution, LevelHealth } from './health.ts';
 import type { LiquidationPrice } from './liquidation-price.ts';
 
@@ -61,7 +62,7 @@ export function presentLevel(level: LevelHealth): LevelHealthJson {
 /** Balances as whole-unit strings by asset. */
 export function presentBalances(account: Account, config: RiskConfig): Record<string, string> {
   const balances: Record<string, string> = {};
-  for (const [asset, amount] of [...account.balances].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [asset, amount] of sortedEntries(account.balances)) {
     balances[asset] = formatAmount(amount, asset, config);
   }
   return balances;

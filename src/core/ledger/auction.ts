@@ -5,12 +5,13 @@ import { adjustBalance } from '../account.ts';
 import { auctionPrice, staleness, startPrice, take } from '../liquidation/auction.ts';
 import { err, ok } from '../result.ts';
 import type { BidCommand, ResetAuctionCommand } from './commands.ts';
-import { checkMargin, invalid, pushSettlement, userAccount, type Decision } from './decide.ts';
+import { checkMargin, checkTime, invalid, pushSettlement, userAccount, type Decision } from './decide.ts';
 import type { LedgerEvent } from './events.ts';
 import { accountView, type LedgerState } from './state.ts';
 
 export function decideBid(state: LedgerState, command: BidCommand): Decision {
-  if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) return invalid('nowMs', 'must be a non-negative integer');
+  const time = checkTime(command.nowMs);
+  if (time !== null) return time;
   if (command.amount < 0n) return invalid('amount', 'must not be negative');
   if (command.maxPriceWad <= 0n) return invalid('maxPrice', 'must be greater than zero');
   if (command.amount === 0n) return err({ code: 'ZERO_BID', auctionId: command.auctionId });
@@ -75,7 +76,8 @@ export function decideBid(state: LedgerState, command: BidCommand): Decision {
 }
 
 export function decideResetAuction(state: LedgerState, command: ResetAuctionCommand): Decision {
-  if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) return invalid('nowMs', 'must be a non-negative integer');
+  const time = checkTime(command.nowMs);
+  if (time !== null) return time;
   const auction = state.auctions.get(command.auctionId);
   if (auction === undefined) return err({ code: 'UNKNOWN_AUCTION', auctionId: command.auctionId });
   const config = state.config.assets.get(auction.collateralAsset)?.auction;

@@ -25,6 +25,7 @@ import type {
 } from './commands.ts';
 import type { AccountSettled, LedgerEvent } from './events.ts';
 import { exposedAssets } from '../liquidation-price.ts';
+import { sortedEntries } from '../order.ts';
 import { accrue } from './interest.ts';
 import { decideBid, decideResetAuction } from './auction.ts';
 import { decideLiquidate } from './liquidate.ts';
@@ -222,9 +223,8 @@ function decidePrice(state: LedgerState, command: PriceCommand): Decision {
 }
 
 function decideAccrueInterest(state: LedgerState, command: AccrueInterestCommand): Decision {
-  if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) {
-    return invalid('nowMs', 'must be a non-negative integer (ms since the epoch)');
-  }
+  const time = checkTime(command.nowMs);
+  if (time !== null) return time;
   const events: LedgerEvent[] = [];
   for (const [id, asset] of state.config.assets) {
     const current = assetStateOf(state, id);
@@ -287,6 +287,11 @@ function decideConfig(state: LedgerState, command: ConfigCommand): Decision {
 
 export function invalid(field: string, message: string): Decision {
   return err({ code: 'INVALID_COMMAND', field, message });
+}
+
+/** Time enters only through commands: a non-negative integer of ms since the epoch. */
+export function checkTime(nowMs: number): Decision | null {
+  return Number.isSafeInteger(nowMs) && nowMs >= 0 ? null : invalid('nowMs', 'must be a non-negative integer (ms since the epoch)');
 }
 
 function isFeeRate(rateWad: bigint): boolean {
@@ -448,6 +453,3 @@ function hasPending(state: LedgerState, record: AccountRecord): boolean {
   return false;
 }
 
-function sortedEntries<T>(map: ReadonlyMap<string, T>): [string, T][] {
-  return [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}

@@ -6,13 +6,14 @@
  */
 import type { Account } from '../account.ts';
 import { max, mulDivDown } from '../fixed.ts';
+import { sortedEntries } from '../order.ts';
 import { planLiquidation, type LiquidationPlan } from '../liquidation/plan.ts';
 import { deleveragingRanking } from '../liquidation/rank.ts';
 import type { LiquidationStep, Parties } from '../liquidation/steps.ts';
 import { exposedAssets } from '../liquidation-price.ts';
 import { err, ok } from '../result.ts';
 import type { LiquidateCommand } from './commands.ts';
-import { evaluate, invalid, pushSettlement, unhealthyExposure, userAccount, type Decision } from './decide.ts';
+import { checkTime, evaluate, invalid, pushSettlement, unhealthyExposure, userAccount, type Decision } from './decide.ts';
 import type { LedgerEvent } from './events.ts';
 import {
   accountView,
@@ -25,7 +26,8 @@ import {
 } from './state.ts';
 
 export function decideLiquidate(state: LedgerState, command: LiquidateCommand): Decision {
-  if (!Number.isSafeInteger(command.nowMs) || command.nowMs < 0) return invalid('nowMs', 'must be a non-negative integer');
+  const time = checkTime(command.nowMs);
+  if (time !== null) return time;
   if (command.maxNotionalUsd !== undefined && command.maxNotionalUsd <= 0n) {
     return invalid('maxNotionalUsd', 'must be greater than zero');
   }
@@ -129,7 +131,7 @@ function liquidationEvents(
       }),
     healthBefore: { initial: plan.healthBefore.initial, maintenance: plan.healthBefore.maintenance },
     healthAfter: { initial: plan.healthAfter.initial, maintenance: plan.healthAfter.maintenance },
-    notional: [...plan.notionalByKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, usd]) => ({ key, usd })),
+    notional: sortedEntries(plan.notionalByKey).map(([key, usd]) => ({ key, usd })),
     untouched: plan.untouched,
     penaltiesUsd,
     badDebtUsd,

@@ -17,7 +17,8 @@
  * secant through "nothing" and "everything" gives the amount, which exact evaluation confirms
  * (bisection between confirmed bounds only absorbs rounding and kinks).
  */
-import type { Account } from '../account.ts';
+import { balanceOf, type Account } from '../account.ts';
+import { compareIds } from '../order.ts';
 import type { RiskConfig } from '../config.ts';
 import { abs, divDown, divUp, min, mulDivDown, mulDivUp, WAD } from '../fixed.ts';
 import { evaluateAccount, type AccountHealth, type LevelHealth, type ValuationError } from '../health.ts';
@@ -309,8 +310,8 @@ class Planner {
   private repayAllDebtWithoutPenalty(): void {
     for (;;) {
       const account = this.account();
-      const debt = [...account.balances].filter(([, amount]) => amount < 0n).map(([asset]) => asset).sort(compareIds)[0];
-      const collateral = this.seizableAssets().sort(compareIds)[0];
+      const debt = this.debtAssets()[0];
+      const collateral = this.seizableAssets()[0];
       if (debt === undefined || collateral === undefined) return;
       const swap = this.swapPricing(debt, collateral, 0n);
       const repaid = min(-balanceOf(account, debt), swap.maxRepaidFor(balanceOf(account, collateral)));
@@ -330,8 +331,8 @@ class Planner {
     this.sweepCrumbs();
     const account = this.account();
     if (this.seizableAssets().length > 0) return;
-    const debts = [...account.balances].filter(([, amount]) => amount < 0n).sort(([a], [b]) => compareIds(a, b));
-    for (const [asset, amount] of debts) {
+    for (const asset of this.debtAssets()) {
+      const amount = balanceOf(account, asset);
       const fund = balanceOf(viewOf(this.views, this.input.parties.insurance), asset);
       const covered = min(-amount, fund > 0n ? fund : 0n);
       if (covered > 0n) this.commit({ kind: 'insurance', asset, amount: covered, rule: 'INSURANCE_COVER' });
@@ -345,9 +346,9 @@ class Planner {
    * fund, so that a crumb left by rounding never keeps a debt from being covered.
    */
   private sweepCrumbs(): void {
-    const debts = [...this.account().balances].filter(([, amount]) => amount < 0n).map(([asset]) => asset);
+    const debts = this.debtAssets();
     if (debts.length === 0) return;
-    for (const collateral of this.seizableAssets().sort(compareIds)) {
+    for (const collateral of this.seizableAssets()) {
       const available = balanceOf(this.account(), collateral);
       const repaysSomething = debts.some((debt) => this.swapPricing(debt, collateral, 0n).maxRepaidFor(available) > 0n);
       if (!repaysSomething) this.commit(this.swapPricing(debts[0] ?? '', collateral, 0n).seizeAll(available), collateral);
@@ -455,11 +456,20 @@ class Planner {
       .map((entry) => entry.market);
   }
 
-  /** Positive, priced balances: what a liquidator can take. */
+  /** Positive, priced balances, in id order: what a liquidator can take. */
   private seizableAssets(): string[] {
     return [...this.account().balances]
       .filter(([asset, amount]) => amount > 0n && (this.prices.get(asset)?.priceWad ?? 0n) > 0n)
-      .map(([asset]) => asset);
+      .map(([asset]) => asset)
+      .sort(compareIds);
+  }
+
+  /** Negative balances, in id order. */
+  private debtAssets(): string[] {
+    return [...this.account().balances]
+      .filter(([, amount]) => amount < 0n)
+      .map(([asset]) => asset)
+      .sort(compareIds);
   }
 
   /**
@@ -468,11 +478,10 @@ class Planner {
    *   liabilityWeight × price_high/price (debt)  −  (1 + penalty) × collateralWeight × price_low/price.
    */
   private bestPair(exhausted: ReadonlySet<string>): { debt: string; collateral: string } | null {
-    const account = this.account();
-    const debts = [...account.balances].filter(([, amount]) => amount < 0n).map(([asset]) => asset);
     let best: { debt: string; collateral: string; gainWad: bigint; penaltyWad: bigint } | null = null;
-    for (const debt of debts.sort(compareIds)) {
-      for (const collateral of this.seizableAssets().sort(compareIds)) {
+    const collaterals = this.seizableAssets();
+    for (const debt of this.debtAssets()) {
+      for (const collateral of collaterals) {
         if (exhausted.has(`${debt}/${collateral}`)) continue;
         const penaltyWad = this.config.assets.get(collateral)?.liquidationPenaltyWad ?? 0n;
         const gainWad = this.pairGain(debt, collateral, penaltyWad);
@@ -597,10 +606,3 @@ function viewOf(views: Views, id: string): Account {
   return view;
 }
 
-function balanceOf(account: Account, asset: string): bigint {
-  return account.balances.get(asset) ?? 0n;
-}
-
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
