@@ -7,7 +7,7 @@ import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { parseRiskConfig } from '../../core/config.ts';
-import { parseDecimal, WAD, WAD_DECIMALS, formatWad, mulDivDown } from '../../core/fixed.ts';
+import { parseDecimal, WAD, WAD_DECIMALS, formatWad } from '../../core/fixed.ts';
 import type { Command } from '../../core/ledger/commands.ts';
 import { decide } from '../../core/ledger/decide.ts';
 import type { Outcome } from '../../core/ledger/ledger.ts';
@@ -15,6 +15,7 @@ import { deleveragingRankOf } from '../../core/ledger/liquidate.ts';
 import { accountView, SYSTEM } from '../../core/ledger/state.ts';
 import { evaluateAccount } from '../../core/health.ts';
 import { liquidationPrices } from '../../core/liquidation-price.ts';
+import { equityAtMid } from '../../core/liquidation/plan.ts';
 import { formatAmount, presentAccountRisk, presentBalances, presentLevel } from '../../core/present.ts';
 import { previewWhatIf, type WhatIf } from '../../core/preview.ts';
 import type { PriceUpdate } from '../../oracle/oracle.ts';
@@ -623,26 +624,25 @@ function stepAsset(
   }
 }
 
+/** The insurance fund's worth at mid prices: the same valuation the liquidation planner uses. */
 function insuranceValueUsd(context: ServiceContext): bigint {
   const state = context.engine.ledger.state;
-  let total = 0n;
-  for (const [asset, balance] of state.accounts.get(SYSTEM.insurance)?.balances ?? []) {
-    const price = state.prices.get(asset);
-    const unit = state.config.assets.get(asset)?.unit;
-    if (price !== undefined && unit !== undefined) total += mulDivDown(balance.amount, price.priceWad, unit);
-  }
-  return total;
+  const fund = state.accounts.get(SYSTEM.insurance);
+  return fund === undefined ? 0n : equityAtMid(accountView(state, fund), state.prices, state.config);
+}
+
+function systemBalances(context: ServiceContext, id: string): Record<string, string> {
+  const state = context.engine.ledger.state;
+  const record = state.accounts.get(id);
+  return record === undefined ? {} : presentBalances(accountView(state, record), state.config);
 }
 
 function insuranceJson(context: ServiceContext): Record<string, unknown> {
-  const state = context.engine.ledger.state;
-  const fund = state.accounts.get(SYSTEM.insurance);
-  const view = fund === undefined ? undefined : accountView(state, fund);
   return {
     account: SYSTEM.insurance,
-    balances: view === undefined ? {} : presentBalances(view, state.config),
+    balances: systemBalances(context, SYSTEM.insurance),
     valueUsd: formatWad(insuranceValueUsd(context)),
-    backstop: presentBalances(accountView(state, state.accounts.get(SYSTEM.backstop) ?? { id: SYSTEM.backstop, owner: SYSTEM.backstop, balances: new Map(), perps: new Map() }), state.config),
+    backstop: systemBalances(context, SYSTEM.backstop),
   };
 }
 
