@@ -18,6 +18,7 @@ import {
   initialAssetState,
   initialMarketState,
   isSystemAccount,
+  openLiquidationWindow,
   liquidationParties,
   marketStateOf,
   SYSTEM,
@@ -240,9 +241,8 @@ function auctionOf(state: LedgerState, id: string): Auction {
 
 function recordLiquidationWindows(state: LedgerState, event: LiquidationCompleted): void {
   for (const { key, usd } of event.notional) {
-    const window = state.liquidationWindows.get(key);
-    const active = window !== undefined && event.nowMs - window.startMs < state.config.liquidation.windowMs;
-    state.liquidationWindows.set(key, active ? { ...window, usedUsd: window.usedUsd + usd } : { startMs: event.nowMs, usedUsd: usd });
+    const window = openLiquidationWindow(state, key, event.nowMs);
+    state.liquidationWindows.set(key, window ? { ...window, usedUsd: window.usedUsd + usd } : { startMs: event.nowMs, usedUsd: usd });
   }
 }
 

@@ -19,6 +19,7 @@ import {
   accountView,
   assetStateOf,
   isSystemAccount,
+  openLiquidationWindow,
   liquidationParties,
   SYSTEM,
   type AccountRecord,
@@ -196,11 +197,7 @@ function cascadeRoom(state: LedgerState, nowMs: number): ReadonlyMap<string, big
   const room = new Map<string, bigint>();
   if (cap === undefined) return room;
   const keys = [...state.config.markets.keys(), ...state.config.assets.keys()];
-  for (const key of keys) {
-    const window = state.liquidationWindows.get(key);
-    const active = window !== undefined && nowMs - window.startMs < state.config.liquidation.windowMs;
-    room.set(key, active ? max(cap - window.usedUsd, 0n) : cap);
-  }
+  for (const key of keys) room.set(key, max(cap - (openLiquidationWindow(state, key, nowMs)?.usedUsd ?? 0n), 0n));
   return room;
 }
 

@@ -105,6 +105,12 @@ export interface LiquidationWindow {
   readonly usedUsd: bigint;
 }
 
+/** The cascade window of `key` still open at `nowMs`, if any. */
+export function openLiquidationWindow(state: LedgerState, key: string, nowMs: number): LiquidationWindow | undefined {
+  const window = state.liquidationWindows.get(key);
+  return window !== undefined && nowMs - window.startMs < state.config.liquidation.windowMs ? window : undefined;
+}
+
 export function initialAssetState(): AssetState {
   return { borrowIndexWad: WAD, supplyIndexWad: WAD, totalDeposits: 0n, totalBorrows: 0n, accruedAtMs: null };
 }

@@ -55,27 +55,27 @@ function describeStep(step: LiquidationStep, config: RiskConfig): string {
       const base = config.markets.get(step.market)?.base ?? step.market;
       const side = step.size > 0n ? 'long' : 'short';
       return (
-        `${formatAmount(abs(step.size), base, config)} ${base} of the ${side} ${step.market} position passed to the liquidator at ` +
+        `${formatAmountShort(abs(step.size), base, config)} ${base} of the ${side} ${step.market} position passed to the liquidator at ` +
         `${formatUsdPlain(step.priceWad)} (${why})` +
-        (step.penalty > 0n ? `, fee ${formatAmount(step.penalty, config.quote, config)} ${config.quote}` : '')
+        (step.penalty > 0n ? `, fee ${formatAmountShort(step.penalty, config.quote, config)} ${config.quote}` : '')
       );
     }
     case 'swap':
       return step.repaid === 0n
-        ? `${formatAmount(step.seized, step.collateralAsset, config)} ${step.collateralAsset} left over went to the insurance fund`
-        : `${formatAmount(step.seized, step.collateralAsset, config)} ${step.collateralAsset} was sold to repay ` +
-            `${formatAmount(step.repaid, step.debtAsset, config)} ${step.debtAsset} (${why}` +
+        ? `${formatAmountShort(step.seized, step.collateralAsset, config)} ${step.collateralAsset} left over went to the insurance fund`
+        : `${formatAmountShort(step.seized, step.collateralAsset, config)} ${step.collateralAsset} was sold to repay ` +
+            `${formatAmountShort(step.repaid, step.debtAsset, config)} ${step.debtAsset} (${why}` +
             (step.penaltyWad > 0n ? `; penalty ${formatDecimal(step.penaltyWad * 100n, WAD_DECIMALS)}%)` : ')');
     case 'insurance':
-      return `the insurance fund paid ${formatAmount(step.amount, step.asset, config)} ${step.asset}`;
+      return `the insurance fund paid ${formatAmountShort(step.amount, step.asset, config)} ${step.asset}`;
     case 'deleverage':
-      return `${formatAmount(abs(step.size), config.markets.get(step.market)?.base ?? '', config)} of ${step.market} ${why} ${formatUsdPlain(step.priceWad)} (counterparty ${step.counterparty})`;
+      return `${formatAmountShort(abs(step.size), config.markets.get(step.market)?.base ?? '', config)} of ${step.market} ${why} ${formatUsdPlain(step.priceWad)} (counterparty ${step.counterparty})`;
     case 'socialize':
-      return `${formatAmount(step.amount, step.asset, config)} ${step.asset} ${why}`;
+      return `${formatAmountShort(step.amount, step.asset, config)} ${step.asset} ${why}`;
     case 'auction':
       return (
-        `${formatAmount(step.lot, step.collateralAsset, config)} ${step.collateralAsset} went to a Dutch auction starting at ` +
-        `${formatUsdPlain(step.startPriceWad)} to raise ${formatAmount(step.tab, step.debtAsset, config)} ${step.debtAsset}; ` +
+        `${formatAmountShort(step.lot, step.collateralAsset, config)} ${step.collateralAsset} went to a Dutch auction starting at ` +
+        `${formatUsdPlain(step.startPriceWad)} to raise ${formatAmountShort(step.tab, step.debtAsset, config)} ${step.debtAsset}; ` +
         'what the auction does not need comes back'
       );
   }
@@ -94,7 +94,7 @@ function formatUsdPlain(valueWad: bigint): string {
 }
 
 /** An amount in whole units, at most six fractional digits (display only). */
-function formatAmount(amount: bigint, asset: string, config: RiskConfig): string {
+function formatAmountShort(amount: bigint, asset: string, config: RiskConfig): string {
   const decimals = config.assets.get(asset)?.decimals ?? 0;
   const shown = smallerOf(decimals, 6);
   const truncated = divDown(amount, pow10(decimals - shown));
