@@ -342,15 +342,18 @@ class Planner {
   }
 
   /**
-   * Collateral too small to repay one base unit of any remaining debt goes to the insurance
-   * fund, so that a crumb left by rounding never keeps a debt from being covered.
+   * Collateral too small to repay one base unit of any remaining debt (at its liquidation
+   * penalty) goes to the insurance fund, so that a crumb left by rounding never keeps a debt
+   * from being covered.
    */
   private sweepCrumbs(): void {
     const debts = this.debtAssets();
     if (debts.length === 0) return;
     for (const collateral of this.seizableAssets()) {
       const available = balanceOf(this.account(), collateral);
-      const repaysSomething = debts.some((debt) => this.swapPricing(debt, collateral, 0n).maxRepaidFor(available) > 0n);
+      // Judged at the penalty a swap of this collateral charges: what a swap could not take.
+      const penaltyWad = this.config.assets.get(collateral)?.liquidationPenaltyWad ?? 0n;
+      const repaysSomething = debts.some((debt) => this.swapPricing(debt, collateral, penaltyWad).maxRepaidFor(available) > 0n);
       if (!repaysSomething) this.commit(this.swapPricing(debts[0] ?? '', collateral, 0n).seizeAll(available), collateral);
     }
   }
