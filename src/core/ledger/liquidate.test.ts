@@ -47,6 +47,7 @@ import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType } from
 import { checkInvariants } from './invariants.ts';
 import { deleveragingRankOf } from './liquidate.ts';
 import { accountView, liquidationParties, SYSTEM } from './state.ts';
+import { LIQ_RISK_JSON } from '../../../test/liquidation-fixtures.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const E18 = 10n ** 18n;
@@ -54,36 +55,6 @@ const E6 = 10n ** 6n;
 /** 2025-01-01T00:00:00Z: commands carry time; nothing reads the clock. */
 const T0_MS = 1_735_689_600_000;
 
-const LIQ_RISK_JSON = {
-  quote: 'USDC',
-  liquidation: { insuranceShare: '0.5' } as Record<string, unknown>,
-  assets: [
-    {
-      id: 'USDC',
-      decimals: 6,
-      collateral: { initialWeight: '1', maintenanceWeight: '1' },
-      liability: { initialWeight: '1', maintenanceWeight: '1' },
-    },
-    {
-      id: 'ETH',
-      decimals: 18,
-      collateral: { initialWeight: '0.8', maintenanceWeight: '0.9' },
-      liability: { initialWeight: '1.1', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    } as Record<string, unknown>,
-    {
-      id: 'BTC',
-      decimals: 8,
-      collateral: { initialWeight: '0.8', maintenanceWeight: '0.9' },
-      liability: { initialWeight: '1.1', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.1',
-    },
-  ],
-  markets: [
-    { id: 'ETH-PERP', base: 'ETH', initialMarginFraction: '0.1', maintenanceMarginFraction: '0.05', liquidationFee: '0.025' },
-    { id: 'BTC-PERP', base: 'BTC', initialMarginFraction: '0.1', maintenanceMarginFraction: '0.05', liquidationFee: '0.025' },
-  ],
-};
 
 type RiskJson = typeof LIQ_RISK_JSON;
 

@@ -26,40 +26,11 @@ import { evaluateAccount } from '../health.ts';
 import type { PriceBook } from '../prices.ts';
 import { equityAtMid, minimalAmount, planLiquidation, targetHealth, type LiquidationPlan, type PlanInput } from './plan.ts';
 import { applyMovements, movementsOf, type LiquidationStep, type Parties, type Views } from './steps.ts';
+import { LIQ_RISK_JSON } from '../../../test/liquidation-fixtures.ts';
 
 const E18 = 10n ** 18n;
 const E6 = 10n ** 6n;
 
-const LIQ_RISK_JSON = {
-  quote: 'USDC',
-  liquidation: { insuranceShare: '0.5' },
-  assets: [
-    {
-      id: 'USDC',
-      decimals: 6,
-      collateral: { initialWeight: '1', maintenanceWeight: '1' },
-      liability: { initialWeight: '1', maintenanceWeight: '1' },
-    },
-    {
-      id: 'ETH',
-      decimals: 18,
-      collateral: { initialWeight: '0.8', maintenanceWeight: '0.9' },
-      liability: { initialWeight: '1.1', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
-    {
-      id: 'BTC',
-      decimals: 8,
-      collateral: { initialWeight: '0.8', maintenanceWeight: '0.9' },
-      liability: { initialWeight: '1.1', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.1',
-    },
-  ],
-  markets: [
-    { id: 'ETH-PERP', base: 'ETH', initialMarginFraction: '0.1', maintenanceMarginFraction: '0.05', liquidationFee: '0.025' },
-    { id: 'BTC-PERP', base: 'BTC', initialMarginFraction: '0.1', maintenanceMarginFraction: '0.05', liquidationFee: '0.025' },
-  ],
-};
 
 const CONFIG = riskConfig(LIQ_RISK_JSON);
 
