@@ -7,13 +7,12 @@
  */
 import { applyFill, type Account } from '../account.ts';
 import { parseRiskConfig } from '../config.ts';
-import { divDown, max } from '../fixed.ts';
+import { divDown, max, WAD } from '../fixed.ts';
 import type { Auction } from '../liquidation/auction.ts';
 import { movementsOf } from '../liquidation/steps.ts';
 import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType, TradeFilled } from './events.ts';
 import {
   assetStateOf,
-  currentAmount,
   emptyRecord,
   initialAssetState,
   initialMarketState,
@@ -34,6 +33,7 @@ export function evolve(state: LedgerState, event: LedgerEvent): void {
       if (!parsed.ok) throw new Error('evolve: ConfigUpdated carries an invalid configuration');
       state.config = parsed.value;
       state.configJson = event.config;
+      state.indexes.pricesChanged();
       for (const asset of parsed.value.assets.keys()) if (!state.assets.has(asset)) state.assets.set(asset, initialAssetState());
       for (const market of parsed.value.markets.keys()) if (!state.markets.has(market)) state.markets.set(market, initialMarketState());
       return;
@@ -47,10 +47,11 @@ export function evolve(state: LedgerState, event: LedgerEvent): void {
       });
       if (event.healthy) state.unhealthyPrices.delete(event.asset);
       else state.unhealthyPrices.set(event.asset, event.reasons);
+      state.indexes.pricesChanged();
       return;
     case 'AccountOpened':
       if (state.accounts.has(event.account)) throw new Error(`evolve: account ${event.account} exists`);
-      state.accounts.set(event.account, emptyRecord(event.account, event.owner));
+      replaceRecord(state, undefined, emptyRecord(event.account, event.owner));
       return;
     case 'AccountSettled':
       for (const item of event.interest) {
@@ -212,24 +213,18 @@ function applyLiquidationStep(state: LedgerState, event: LiquidationStepEventTyp
 /**
  * Writes `amount` off against the asset's lenders: the supply index falls by amount / deposits,
  * deposits taken as every lender's current balance at this moment (pending interest included,
- * the liquidation's own movements included). Rounded against the lenders, so the pool that
- * advanced the write-off is made whole when they settle. Never below one wei.
+ * the liquidation's own movements included), from the ledger's running sum of lenders
+ * (indexes.ts), which is never above what they hold. Rounded against the lenders, so the pool
+ * that advanced the write-off is made whole when they settle. Never below one wei.
  */
 function cutSupplyIndex(state: LedgerState, asset: string, amount: bigint): void {
   const assetState = assetStateOf(state, asset);
-  let deposits = 0n;
-  let lenders = 0n;
-  for (const record of state.accounts.values()) {
-    if (isSystemAccount(record.id)) continue;
-    const balance = record.balances.get(asset);
-    if (balance === undefined || balance.amount <= 0n) continue;
-    deposits += currentAmount(balance, assetState);
-    lenders += 1n;
-  }
+  const lenders = state.indexes.lendersOf(asset);
+  const deposits = divDown(lenders.scaledWad * assetState.supplyIndexWad, WAD * WAD);
   if (deposits <= 0n) return;
   // One base unit more per lender: each balance rounds down on its own, and the lenders
   // together must give up at least the whole write-off.
-  const remaining = deposits > amount + lenders ? deposits - amount - lenders : 0n;
+  const remaining = deposits > amount + lenders.count ? deposits - amount - lenders.count : 0n;
   state.assets.set(asset, { ...assetState, supplyIndexWad: max(divDown(assetState.supplyIndexWad * remaining, deposits), 1n) });
 }
 
@@ -277,7 +272,7 @@ function credit(state: LedgerState, accountId: string, asset: string, delta: big
     }
     balances.set(asset, { amount: after, indexWad: indexWad ?? currentIndex });
   }
-  state.accounts.set(accountId, { ...record, balances });
+  replaceRecord(state, record, { ...record, balances });
   state.assetNet.set(asset, (state.assetNet.get(asset) ?? 0n) + delta);
   if (!isSystemAccount(accountId)) {
     const assetState = assetStateOf(state, asset);
@@ -289,13 +284,19 @@ function credit(state: LedgerState, accountId: string, asset: string, delta: big
   }
 }
 
+/** Every record change goes through here, so the derived indexes see it. */
+function replaceRecord(state: LedgerState, before: AccountRecord | undefined, after: AccountRecord): void {
+  state.accounts.set(after.id, after);
+  if (!isSystemAccount(after.id)) state.indexes.recordReplaced(before, after);
+}
+
 function setPosition(state: LedgerState, accountId: string, position: StoredPosition): void {
   const record = recordOf(state, accountId);
   const before = record.perps.get(position.market)?.size ?? 0n;
   const perps = new Map(record.perps);
   if (position.size === 0n) perps.delete(position.market);
   else perps.set(position.market, position);
-  state.accounts.set(accountId, { ...record, perps });
+  replaceRecord(state, record, { ...record, perps });
   state.marketNet.set(position.market, (state.marketNet.get(position.market) ?? 0n) + position.size - before);
   const market = marketStateOf(state, position.market);
   state.markets.set(position.market, {

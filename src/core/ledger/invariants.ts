@@ -4,6 +4,7 @@
  * after every step in the model-based tests.
  */
 import { max } from '../fixed.ts';
+import { LedgerIndexes } from './indexes.ts';
 import { isSystemAccount, type LedgerState } from './state.ts';
 
 export const INVARIANTS = {
@@ -16,6 +17,7 @@ export const INVARIANTS = {
   totalsMatchBalances: 'INV-7',
   hashChain: 'INV-8',
   riskIncreasingNeedsInitialMargin: 'INV-9',
+  indexesMatchAccounts: 'INV-10',
 } as const;
 
 export interface Violation {
@@ -72,5 +74,32 @@ export function checkInvariants(state: LedgerState): Violation[] {
   }
   const nets = checkNets(state);
   if (nets !== null) violations.push(nets);
+  violations.push(...checkIndexes(state));
+  return violations;
+}
+
+/** The indexes kept event by event against indexes built afresh from a scan of every account. */
+function checkIndexes(state: LedgerState): Violation[] {
+  const violations: Violation[] = [];
+  const scanned = LedgerIndexes.rebuild(state.accounts.values(), (id) => !isSystemAccount(id));
+  const recordOf = (id: string) => state.accounts.get(id);
+  for (const asset of state.config.assets.keys()) {
+    const kept = state.indexes.lendersOf(asset);
+    const fresh = scanned.lendersOf(asset);
+    if (kept.scaledWad !== fresh.scaledWad || kept.count !== fresh.count) {
+      violations.push({ invariant: INVARIANTS.indexesMatchAccounts, message: `lenders of ${asset} differ from their balances` });
+    }
+  }
+  for (const market of state.config.markets.keys()) {
+    for (const side of [1n, -1n] as const) {
+      const kept = state.indexes.deleveragingQueue(market, side, recordOf, state.prices, state.config);
+      const fresh = scanned.deleveragingQueue(market, side, recordOf, state.prices, state.config);
+      const same = kept.length === fresh.length && kept.every((entry, index) => {
+        const other = fresh[index];
+        return other !== undefined && entry.account === other.account && entry.scoreWad === other.scoreWad && entry.size === other.size;
+      });
+      if (!same) violations.push({ invariant: INVARIANTS.indexesMatchAccounts, message: `deleveraging queue of ${market} (${side > 0n ? 'longs' : 'shorts'}) differs from a fresh ranking` });
+    }
+  }
   return violations;
 }

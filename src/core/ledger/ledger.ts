@@ -13,7 +13,8 @@ import { evolve } from './evolve.ts';
 import { GENESIS_HASH, sha256Hex, stateHash } from './hash.ts';
 import { checkNets } from './invariants.ts';
 import type { Rejection } from './rejections.ts';
-import { createLedgerState, type LedgerState } from './state.ts';
+import { LedgerIndexes } from './indexes.ts';
+import { createLedgerState, isSystemAccount, type AccountRecord, type LedgerState } from './state.ts';
 import type { RiskConfig } from '../config.ts';
 
 export interface SealedEvent {
@@ -109,7 +110,7 @@ export class Ledger {
       version: 1,
       seq: this.headSeq,
       hash: this.lastHash,
-      state: this.state,
+      state: persistedState(this.state),
       idempotency: this.idempotency,
     });
   }
@@ -118,17 +119,15 @@ export class Ledger {
     const data = decodeCanonical(text) as SnapshotData;
     if (data.version !== 1) throw new LedgerIntegrityError(`unknown snapshot version ${String(data.version)}`);
     const raw = data.state;
+    const accounts = new Map<string, AccountRecord>(
+      raw.accounts.map(([id, record]) => [id, { ...record, balances: new Map(record.balances), perps: new Map(record.perps) }]),
+    );
     const state: LedgerState = {
       config: parseConfig(raw.configJson),
       configJson: raw.configJson,
       prices: new Map(raw.prices),
       unhealthyPrices: new Map(raw.unhealthyPrices),
-      accounts: new Map(
-        raw.accounts.map(([id, record]) => [
-          id,
-          { ...record, balances: new Map(record.balances), perps: new Map(record.perps) },
-        ]),
-      ),
+      accounts,
       assets: new Map(raw.assets),
       markets: new Map(raw.markets),
       assetNet: new Map(raw.assetNet),
@@ -137,6 +136,7 @@ export class Ledger {
       auctions: new Map(raw.auctions),
       nextAuctionId: raw.nextAuctionId,
       halted: raw.halted,
+      indexes: LedgerIndexes.rebuild(accounts.values(), (id) => !isSystemAccount(id)),
     };
     const ledger = new Ledger(state);
     ledger.nextSeq = data.seq + 1;
@@ -148,6 +148,12 @@ export class Ledger {
 }
 
 export class LedgerIntegrityError extends Error {}
+
+/** The state without its derived indexes, which a load rebuilds. */
+function persistedState(state: LedgerState): Omit<LedgerState, 'indexes'> {
+  const { indexes: _derived, ...persisted } = state;
+  return persisted;
+}
 
 /** Numbers a command's events from `firstSeq` and chains them onto `prevHash`. */
 function sealBatch(firstSeq: number, prevHash: string, command: Command, events: readonly LedgerEvent[]): SealedEvent[] {

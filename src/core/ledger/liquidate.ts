@@ -8,7 +8,7 @@ import type { Account } from '../account.ts';
 import { max, mulDivDown } from '../fixed.ts';
 import { sortedEntries } from '../order.ts';
 import { planLiquidation, type LiquidationPlan } from '../liquidation/plan.ts';
-import { deleveragingRanking } from '../liquidation/rank.ts';
+import type { RankEntry } from '../liquidation/rank.ts';
 import type { LiquidationStep, Parties } from '../liquidation/steps.ts';
 import { exposedAssets } from '../liquidation-price.ts';
 import { err, ok } from '../result.ts';
@@ -176,19 +176,16 @@ function valueUsd(state: LedgerState, asset: string, amount: bigint): bigint {
   return mulDivDown(amount, price, unit);
 }
 
-/** Opposite positions outside the account and the liquidator, best-ranked first. */
-function deleverageCandidates(state: LedgerState, market: string, size: bigint, parties: Parties): readonly Account[] {
-  const views = new Map<string, Account>();
-  for (const record of state.accounts.values()) {
-    if (isSystemAccount(record.id) || record.id === parties.account || record.id === parties.liquidator) continue;
-    const position = record.perps.get(market);
-    if (position !== undefined && (position.size > 0n) !== (size > 0n)) views.set(record.id, accountView(state, record));
+/** Opposite positions outside the account and the liquidator, best-ranked first, viewed as they are needed. */
+function* deleverageCandidates(state: LedgerState, market: string, size: bigint, parties: Parties): Generator<Account> {
+  for (const entry of deleveragingQueue(state, market, size > 0n ? -1n : 1n)) {
+    if (entry.account === parties.account || entry.account === parties.liquidator) continue;
+    yield accountView(state, recordOf(state, entry.account));
   }
-  const side = size > 0n ? -1n : 1n;
-  return deleveragingRanking(views.values(), market, side, state.prices, state.config).flatMap((entry) => {
-    const view = views.get(entry.account);
-    return view === undefined ? [] : [view];
-  });
+}
+
+function deleveragingQueue(state: LedgerState, market: string, side: 1n | -1n): readonly RankEntry[] {
+  return state.indexes.deleveragingQueue(market, side, (id) => state.accounts.get(id), state.prices, state.config);
 }
 
 /** Room left in each capped window at `nowMs`; keys without a cap are absent. */
@@ -225,12 +222,7 @@ export function deleveragingRankOf(
 ): { readonly rank: number; readonly of: number } | null {
   const position = state.accounts.get(accountId)?.perps.get(market);
   if (position === undefined) return null;
-  const side = position.size > 0n ? 1n : -1n;
-  const views: Account[] = [];
-  for (const record of state.accounts.values()) {
-    if (!isSystemAccount(record.id) && record.perps.has(market)) views.push(accountView(state, record));
-  }
-  const ranking = deleveragingRanking(views, market, side, state.prices, state.config);
-  const entry = ranking.find((ranked) => ranked.account === accountId);
-  return entry === undefined ? null : { rank: entry.rank, of: ranking.length };
+  const queue = deleveragingQueue(state, market, position.size > 0n ? 1n : -1n);
+  const index = queue.findIndex((entry) => entry.account === accountId);
+  return index < 0 ? null : { rank: index + 1, of: queue.length };
 }

@@ -17,6 +17,7 @@ import { divDown, divUp, WAD } from '../fixed.ts';
 import type { Price } from '../prices.ts';
 import type { Auction } from '../liquidation/auction.ts';
 import type { Parties } from '../liquidation/steps.ts';
+import { LedgerIndexes } from './indexes.ts';
 
 /** System accounts: the other side of every movement that has no user on it. */
 export const SYSTEM = {
@@ -98,6 +99,8 @@ export interface LedgerState {
   liquidationWindows: Map<string, LiquidationWindow>;
   /** Set when an invariant check fails: risk-increasing commands are refused until resolved. */
   halted: string | null;
+  /** Derived from the rest, so neither hashed nor snapshotted (indexes.ts). */
+  readonly indexes: LedgerIndexes;
 }
 
 export interface LiquidationWindow {
@@ -135,6 +138,7 @@ export function createLedgerState(config: RiskConfig, configJson: unknown): Ledg
     auctions: new Map(),
     nextAuctionId: 1,
     halted: null,
+    indexes: new LedgerIndexes(),
   };
   for (const id of SYSTEM_ACCOUNTS) state.accounts.set(id, emptyRecord(id, id));
   for (const asset of config.assets.keys()) state.assets.set(asset, initialAssetState());

@@ -41,7 +41,7 @@ export interface PlanInput {
   readonly prices: PriceBook;
   readonly config: RiskConfig;
   /** Opposite positions in `market` to deleverage against, best-ranked first (see rank.ts). */
-  readonly deleverageCandidates: (market: string, accountSize: bigint) => readonly Account[];
+  readonly deleverageCandidates: (market: string, accountSize: bigint) => Iterable<Account>;
   /** Liquidated notional still allowed in the current window, per market or collateral asset. */
   readonly roomUsd: ReadonlyMap<string, bigint>;
   /** A keeper's cap on the notional it takes over, USD wad. */
@@ -292,19 +292,17 @@ class Planner {
     let remaining = abs(size);
     const sign = size > 0n ? 1n : -1n;
     for (const candidate of this.input.deleverageCandidates(market, size)) {
-      if (remaining === 0n) return;
       if (!this.views.has(candidate.id)) this.views = new Map(this.views).set(candidate.id, candidate);
       const opposite = candidate.perps.get(market)?.size ?? 0n;
       if (opposite === 0n || (opposite > 0n) === (size > 0n)) continue;
       const taken = min(abs(opposite), remaining);
       this.commit({ kind: 'deleverage', market, counterparty: candidate.id, size: sign * taken, priceWad, rule: 'DELEVERAGE' }, market);
       remaining -= taken;
+      if (remaining === 0n) return;
     }
-    if (remaining > 0n) {
-      // Too few opposite positions outside the liquidator: it takes the rest at the same price.
-      const step = { kind: 'perp', market, size: sign * remaining, priceWad, penalty: 0n, toInsurance: 0n, notionalUsd: this.notionalOf(market, remaining), rule: 'BANKRUPTCY_CLOSE' } as const;
-      this.commit(step, market);
-    }
+    // Too few opposite positions outside the liquidator: it takes the rest at the same price.
+    const step = { kind: 'perp', market, size: sign * remaining, priceWad, penalty: 0n, toInsurance: 0n, notionalUsd: this.notionalOf(market, remaining), rule: 'BANKRUPTCY_CLOSE' } as const;
+    this.commit(step, market);
   }
 
   private repayAllDebtWithoutPenalty(): void {
