@@ -11,10 +11,15 @@ import { compareRank, rankEntry, type RankEntry } from '../liquidation/rank.ts';
 import type { PriceBook } from '../prices.ts';
 import type { RiskConfig } from '../config.ts';
 
+interface StoredAmount {
+  readonly amount: bigint;
+  readonly indexWad: bigint;
+}
+
 /** The parts of a stored account record the indexes read (state.ts AccountRecord). */
 interface IndexedRecord {
   readonly id: string;
-  readonly balances: ReadonlyMap<string, { readonly amount: bigint; readonly indexWad: bigint }>;
+  readonly balances: ReadonlyMap<string, StoredAmount>;
   readonly perps: ReadonlyMap<string, PerpPosition>;
 }
 
@@ -31,8 +36,15 @@ export interface Lenders {
 const NO_LENDERS: Lenders = { scaledWad: 0n, count: 0n };
 
 /** A balance's share of `Lenders.scaledWad`: zero for a debt. */
-function scaledDeposit(balance: { readonly amount: bigint; readonly indexWad: bigint } | undefined): bigint {
+function scaledDeposit(balance: StoredAmount | undefined): bigint {
   return balance === undefined || balance.amount <= 0n ? 0n : divDown(balance.amount * WAD * WAD, balance.indexWad);
+}
+
+/** One side of a market, best-ranked first. */
+export interface RankedSide {
+  readonly entries: readonly RankEntry[];
+  /** 1 = deleveraged first; null when the account holds no position on this side. */
+  rankOf(account: string): number | null;
 }
 
 /**
@@ -41,7 +53,7 @@ function scaledDeposit(balance: { readonly amount: bigint; readonly indexWad: bi
  * with every accrual and would force a re-rank of the whole side each time. Rebuilt when any
  * price or the configuration changes; between, only the accounts whose records changed move.
  */
-class DeleveragingQueue {
+class DeleveragingQueue implements RankedSide {
   entries: RankEntry[] = [];
   readonly byAccount = new Map<string, RankEntry>();
   readonly dirty = new Set<string>();
@@ -62,6 +74,11 @@ class DeleveragingQueue {
   insert(entry: RankEntry): void {
     this.entries.splice(this.positionOf(entry), 0, entry);
     this.byAccount.set(entry.account, entry);
+  }
+
+  rankOf(account: string): number | null {
+    const entry = this.byAccount.get(account);
+    return entry === undefined ? null : this.positionOf(entry) + 1;
   }
 
   /** Where `entry` stands or would stand: the first entry not ranked before it. */
@@ -119,7 +136,7 @@ export class LedgerIndexes {
     recordOf: (id: string) => IndexedRecord | undefined,
     prices: PriceBook,
     config: RiskConfig,
-  ): readonly RankEntry[] {
+  ): RankedSide {
     const key = `${market}\u0000${side}`;
     let queue = this.queues.get(key);
     if (queue === undefined) {
@@ -150,23 +167,27 @@ export class LedgerIndexes {
       }
     }
     queue.dirty.clear();
-    return queue.entries;
+    return queue;
   }
 
   private indexLenders(before: IndexedRecord | undefined, after: IndexedRecord): void {
-    const assets = new Set([...(before?.balances.keys() ?? []), ...after.balances.keys()]);
-    for (const asset of assets) {
+    if (before?.balances === after.balances) return;
+    for (const [asset, now] of after.balances) {
       const old = before?.balances.get(asset);
-      const now = after.balances.get(asset);
-      if (old === now) continue;
-      const lenders = this.lendersOf(asset);
-      const wasLender = old !== undefined && old.amount > 0n;
-      const isLender = now !== undefined && now.amount > 0n;
-      this.lenders.set(asset, {
-        scaledWad: lenders.scaledWad - scaledDeposit(old) + scaledDeposit(now),
-        count: lenders.count + (isLender ? 1n : 0n) - (wasLender ? 1n : 0n),
-      });
+      if (old !== now) this.moveLender(asset, old, now);
     }
+    for (const [asset, old] of before?.balances ?? []) if (!after.balances.has(asset)) this.moveLender(asset, old, undefined);
+  }
+
+  private moveLender(asset: string, old: StoredAmount | undefined, now: StoredAmount | undefined): void {
+    const lenders = this.lendersOf(asset);
+    const wasLender = old !== undefined && old.amount > 0n;
+    const isLender = now !== undefined && now.amount > 0n;
+    if (!wasLender && !isLender) return;
+    this.lenders.set(asset, {
+      scaledWad: lenders.scaledWad - scaledDeposit(old) + scaledDeposit(now),
+      count: lenders.count + (isLender ? 1n : 0n) - (wasLender ? 1n : 0n),
+    });
   }
 
   private indexHolders(before: IndexedRecord | undefined, after: IndexedRecord): void {

@@ -92,8 +92,8 @@ function checkIndexes(state: LedgerState): Violation[] {
   }
   for (const market of state.config.markets.keys()) {
     for (const side of [1n, -1n] as const) {
-      const kept = state.indexes.deleveragingQueue(market, side, recordOf, state.prices, state.config);
-      const fresh = scanned.deleveragingQueue(market, side, recordOf, state.prices, state.config);
+      const kept = state.indexes.deleveragingQueue(market, side, recordOf, state.prices, state.config).entries;
+      const fresh = scanned.deleveragingQueue(market, side, recordOf, state.prices, state.config).entries;
       const same = kept.length === fresh.length && kept.every((entry, index) => {
         const other = fresh[index];
         return other !== undefined && entry.account === other.account && entry.scoreWad === other.scoreWad && entry.size === other.size;

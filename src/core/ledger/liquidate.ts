@@ -8,13 +8,13 @@ import type { Account } from '../account.ts';
 import { max, mulDivDown } from '../fixed.ts';
 import { sortedEntries } from '../order.ts';
 import { planLiquidation, type LiquidationPlan } from '../liquidation/plan.ts';
-import type { RankEntry } from '../liquidation/rank.ts';
 import type { LiquidationStep, Parties } from '../liquidation/steps.ts';
 import { exposedAssets } from '../liquidation-price.ts';
 import { err, ok } from '../result.ts';
 import type { LiquidateCommand } from './commands.ts';
 import { checkTime, evaluate, invalid, pushSettlement, unhealthyExposure, userAccount, type Decision } from './decide.ts';
 import type { LedgerEvent } from './events.ts';
+import type { RankedSide } from './indexes.ts';
 import {
   accountView,
   assetStateOf,
@@ -178,13 +178,13 @@ function valueUsd(state: LedgerState, asset: string, amount: bigint): bigint {
 
 /** Opposite positions outside the account and the liquidator, best-ranked first, viewed as they are needed. */
 function* deleverageCandidates(state: LedgerState, market: string, size: bigint, parties: Parties): Generator<Account> {
-  for (const entry of deleveragingQueue(state, market, size > 0n ? -1n : 1n)) {
+  for (const entry of deleveragingQueue(state, market, size > 0n ? -1n : 1n).entries) {
     if (entry.account === parties.account || entry.account === parties.liquidator) continue;
     yield accountView(state, recordOf(state, entry.account));
   }
 }
 
-function deleveragingQueue(state: LedgerState, market: string, side: 1n | -1n): readonly RankEntry[] {
+function deleveragingQueue(state: LedgerState, market: string, side: 1n | -1n): RankedSide {
   return state.indexes.deleveragingQueue(market, side, (id) => state.accounts.get(id), state.prices, state.config);
 }
 
@@ -223,6 +223,6 @@ export function deleveragingRankOf(
   const position = state.accounts.get(accountId)?.perps.get(market);
   if (position === undefined) return null;
   const queue = deleveragingQueue(state, market, position.size > 0n ? 1n : -1n);
-  const index = queue.findIndex((entry) => entry.account === accountId);
-  return index < 0 ? null : { rank: index + 1, of: queue.length };
+  const rank = queue.rankOf(accountId);
+  return rank === null ? null : { rank, of: queue.entries.length };
 }
