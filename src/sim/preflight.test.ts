@@ -48,13 +48,13 @@ describe('configImpact', () => {
 });
 
 describe('judgeScenarios', () => {
-  it('replays crises relative to live prices on copies of the book, current against proposed, leaving the live book alone', () => {
+  it('replays crises relative to live prices on copies of the book, current against proposed, leaving the live book alone', async () => {
     const { config, setup } = liveBook();
     const ledger = setup.book.ledger;
     const hashBefore = ledger.stateHash();
     const lenient = applyParameter(config.riskJson, 'markets.BTC-PERP.maintenanceMarginFraction', '0.03');
     if (!lenient.ok) throw new Error(lenient.error);
-    const judgements = judgeScenarios({
+    const judgements = await judgeScenarios({
       ledger,
       proposedJson: lenient.value,
       scenarios: ['oct-2025-cascade', 'luna-2022'],

@@ -9,13 +9,23 @@
  *   moves applied to today's prices of the assets the book holds, paths.ts `relativePath`),
  *   once with the current configuration and once with the proposed one: the bad debt each
  *   would leave, and the rest of the run's totals.
+ *
+ * `preflightReport` is the whole judgement as one document, shared by `collateral preflight`
+ * (src/cli/preflight.ts) and the service's `POST /v1/config/preflight`. It reads the live
+ * ledger once, at the start (everything after runs on copies), and lets the event loop turn
+ * between replays, so a service keeps answering while a pre-flight runs.
  */
 import { formatWad, parseDecimal, WAD_DECIMALS } from '../core/fixed.ts';
+import type { InputIssue } from '../core/input.ts';
+import { decide } from '../core/ledger/decide.ts';
 import type { Ledger } from '../core/ledger/ledger.ts';
+import type { Rejection } from '../core/ledger/rejections.ts';
 import { isSystemAccount, type LedgerState } from '../core/ledger/state.ts';
+import { err, ok, type Result } from '../core/result.ts';
 import { BUNDLED_SCENARIOS } from '../oracle/feeds/playback.ts';
 import { Book, PriceFeeder } from './book.ts';
-import { resolveSimConfig } from './config.ts';
+import { configImpact } from './config-impact.ts';
+import { resolveSimConfig, type SimConfig } from './config.ts';
 import { defaultDepth, DEFAULT_IMPACT_HALF_LIFE_MS } from './impact.ts';
 import { loadScenarioPath, maxFrameGapMs, relativePath } from './paths.ts';
 import { runPath } from './run.ts';
@@ -76,15 +86,20 @@ export function bookExposure(state: LedgerState): Map<string, number> {
   return exposure;
 }
 
-/** Replays each scenario on copies of the live book under the current and the proposed configuration. */
-export function judgeScenarios(options: PreflightOptions): ScenarioJudgement[] {
+/**
+ * Replays each scenario on copies of the live book under the current and the proposed
+ * configuration. The live ledger is read before the first replay and never again; between two
+ * replays the event loop turns.
+ */
+export async function judgeScenarios(options: PreflightOptions): Promise<ScenarioJudgement[]> {
   const { ledger } = options;
   const state = ledger.state;
   const live = new Map<string, bigint>();
   for (const [asset, price] of state.prices) live.set(asset, price.priceWad);
   const snapshot = ledger.snapshot();
+  const currentJson = state.configJson;
   const depthUsd = defaultDepth(bookExposure(state), state.config.quote);
-  const { oracle: oracleSection } = (options.proposedJson ?? {}) as Record<string, unknown>;
+  const { oracle: oracleSection, ...proposedRisk } = (options.proposedJson ?? {}) as Record<string, unknown>;
   const judgements: ScenarioJudgement[] = [];
   for (const name of options.scenarios ?? BUNDLED_SCENARIOS) {
     options.onScenario?.(name);
@@ -99,11 +114,12 @@ export function judgeScenarios(options: PreflightOptions): ScenarioJudgement[] {
       continue;
     }
     const gapMs = maxFrameGapMs(path);
-    const figures = (riskJson: unknown): RunFigures | string => {
+    const figures = async (riskJson: unknown): Promise<RunFigures | string> => {
+      await nextTurn();
       const sim = resolveSimConfig(oracleSection === undefined ? riskJson : { ...(riskJson as object), oracle: oracleSection }, gapMs);
       if (!sim.ok) return sim.error.map((issue) => `${issue.field}: ${issue.message}`).join('; ');
       const book = Book.fromSnapshot(snapshot, false);
-      if (riskJson !== state.configJson) {
+      if (riskJson !== currentJson) {
         const applied = book.execute({ kind: 'config', idempotencyKey: `preflight:${name}`, config: riskJson });
         if (!applied.ok) return `the ledger refuses the configuration: ${applied.error.code}`;
       }
@@ -128,9 +144,8 @@ export function judgeScenarios(options: PreflightOptions): ScenarioJudgement[] {
         refusals: run.diagnostics.refusals,
       };
     };
-    const { oracle: _ignored, ...proposedRisk } = (options.proposedJson ?? {}) as Record<string, unknown>;
-    const current = figures(state.configJson);
-    const proposed = figures(proposedRisk);
+    const current = await figures(currentJson);
+    const proposed = await figures(proposedRisk);
     if (typeof current === 'string' || typeof proposed === 'string') {
       judgements.push({ scenario: loaded.value.id, applies: true, error: typeof current === 'string' ? current : String(proposed) });
       continue;
@@ -139,6 +154,123 @@ export function judgeScenarios(options: PreflightOptions): ScenarioJudgement[] {
     judgements.push({ scenario: loaded.value.id, applies: true, current, proposed, badDebtChangeUsd: formatWad(change) });
   }
   return judgements;
+}
+
+/** Lets the event loop run other work (a service's requests, its feed) before the next replay. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// ── The report ───────────────────────────────────────────────────────────────────────────
+
+/** Accounts listed by id in a report's `atOnce`, at most. */
+export const PREFLIGHT_EXAMPLES_MAX = 20;
+
+export type PreflightVerdict = 'accept' | 'refuse';
+
+/** What the change does the moment it applies (config-impact.ts), with example accounts. */
+export interface AtOnceJudgement {
+  readonly accounts: number;
+  readonly current: { readonly warning: number; readonly liquidatable: number };
+  readonly proposed: { readonly warning: number; readonly liquidatable: number };
+  readonly newlyLiquidatable: number;
+  readonly newlyWarning: number;
+  readonly unvalued: number;
+  /** At most PREFLIGHT_EXAMPLES_MAX ids, in the ledger's account order. */
+  readonly newlyLiquidatableAccounts: readonly string[];
+  readonly newlyWarningAccounts: readonly string[];
+}
+
+/** The pre-flight document, as `collateral preflight` prints it (less its `config` path) and the service answers it. */
+export interface PreflightReport {
+  /** Names the proposed configuration (config.ts `configHash`: risk and oracle sections). */
+  readonly configHash: string;
+  /** The live book judged: its last event and state hash. */
+  readonly seq: number;
+  readonly stateHash: string;
+  /** `refuse` when any account would become liquidatable at once (what POST /v1/config refuses without `force`). */
+  readonly verdict: PreflightVerdict;
+  readonly reason: string;
+  readonly atOnce: AtOnceJudgement;
+  readonly scenarios: readonly ScenarioJudgement[];
+}
+
+/** Why there is no report; nothing was judged. */
+export type PreflightError =
+  /** The proposed file fails validation: every issue, each naming its field (`oracle.…` for the oracle section). */
+  | { readonly code: 'INVALID_CONFIG'; readonly issues: readonly InputIssue[] }
+  /** The ledger's own rules on a configuration change refuse it (no removed asset, same decimals, …). */
+  | { readonly code: 'LEDGER_WOULD_REFUSE'; readonly rejection: Rejection };
+
+export interface PreflightReportOptions {
+  /** The live ledger: read at the start, never changed. */
+  readonly ledger: Ledger;
+  /** The proposed configuration file's JSON (risk.json, optionally with `oracle`). */
+  readonly proposedJson: unknown;
+  /** Scenarios to replay; default the five built-in ones. */
+  readonly scenarios?: readonly string[];
+  /** The edge's clock (ms since the epoch): replays start at it, or after the latest time the ledger has seen. */
+  readonly nowMs: number;
+  readonly onScenario?: (scenario: string) => void;
+}
+
+/** The proposed configuration validated as a pre-flight reads it: risk and oracle sections. */
+export function checkProposal(proposedJson: unknown): Result<SimConfig, PreflightError> {
+  const proposed = resolveSimConfig(proposedJson, 0);
+  return proposed.ok ? proposed : err({ code: 'INVALID_CONFIG', issues: proposed.error });
+}
+
+/** Judges a proposed configuration on a live book: valid, accepted by the ledger, at once, under each crisis. */
+export async function preflightReport(options: PreflightReportOptions): Promise<Result<PreflightReport, PreflightError>> {
+  const { ledger, proposedJson } = options;
+  const proposed = checkProposal(proposedJson);
+  if (!proposed.ok) return proposed;
+  const { oracle: _oracle, ...proposedRisk } = proposedJson as Record<string, unknown>;
+  const decision = decide(ledger.state, { kind: 'config', idempotencyKey: 'preflight:check', config: proposedRisk });
+  if (!decision.ok) return err({ code: 'LEDGER_WOULD_REFUSE', rejection: decision.error });
+  // From here on the report is made: what follows reads the live ledger and changes nothing.
+
+  const seq = ledger.headSeq;
+  const stateHash = ledger.stateHash();
+  const impact = configImpact(ledger.state, proposed.value.risk);
+  const scenarios = await judgeScenarios({
+    ledger,
+    proposedJson,
+    ...(options.scenarios !== undefined && { scenarios: options.scenarios }),
+    startMs: Math.max(options.nowMs, latestTimeOf(ledger.state)),
+    ...(options.onScenario !== undefined && { onScenario: options.onScenario }),
+  });
+  const verdict: PreflightVerdict = impact.newlyLiquidatable.length > 0 ? 'refuse' : 'accept';
+  return ok({
+    configHash: proposed.value.configHash,
+    seq,
+    stateHash,
+    verdict,
+    reason:
+      verdict === 'refuse'
+        ? `${impact.newlyLiquidatable.length} account(s) would be liquidatable as soon as the configuration applies`
+        : 'no account becomes liquidatable at once',
+    atOnce: {
+      accounts: impact.accounts,
+      current: impact.current,
+      proposed: impact.proposed,
+      newlyLiquidatable: impact.newlyLiquidatable.length,
+      newlyWarning: impact.newlyWarning.length,
+      unvalued: impact.unvalued,
+      newlyLiquidatableAccounts: impact.newlyLiquidatable.slice(0, PREFLIGHT_EXAMPLES_MAX),
+      newlyWarningAccounts: impact.newlyWarning.slice(0, PREFLIGHT_EXAMPLES_MAX),
+    },
+    scenarios,
+  });
+}
+
+/** The latest time the ledger has seen (cascade windows, auctions, interest), so a replay starts after it. */
+function latestTimeOf(state: LedgerState): number {
+  let latest = 0;
+  for (const window of state.liquidationWindows.values()) latest = Math.max(latest, window.startMs);
+  for (const auction of state.auctions.values()) latest = Math.max(latest, auction.startMs);
+  for (const asset of state.assets.values()) latest = Math.max(latest, asset.accruedAtMs ?? 0);
+  return latest;
 }
 
 function wadOf(text: string): bigint {

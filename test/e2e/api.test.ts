@@ -106,6 +106,7 @@ describe('HTTP API end to end (SQLite)', () => {
         '/v1/events',
         '/v1/auctions',
         '/v1/config',
+        '/v1/config/preflight',
       ]) {
         expect(paths).toContain(path);
       }

@@ -1,7 +1,8 @@
 /**
- * Configuration changes on a live book: the service refuses one that makes accounts
- * liquidatable at once unless forced, and records the admin key that forced it; `collateral
- * preflight` judges the same change from the service's event log, offline.
+ * Configuration changes on a live book: `POST /v1/config/preflight` judges a change on the
+ * live book and changes nothing; the service refuses one that makes accounts liquidatable at
+ * once unless forced, and records the admin key that forced it; `collateral preflight` judges
+ * the same change from the service's event log, offline.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -54,6 +55,124 @@ describe('POST /v1/config on a live book, and collateral preflight', () => {
   afterAll(async () => {
     await h?.close();
     rmSync(folder, { recursive: true, force: true });
+  });
+
+  /** What a pre-flight must leave as it was: the log's head, the state hash, the configuration. */
+  async function observe(): Promise<unknown> {
+    return {
+      seq: (await api.get('/healthz')).body.seq,
+      stateHash: h.service.context.engine.ledger.stateHash(),
+      config: (await api.get('/v1/config', admin)).body,
+    };
+  }
+
+  describe('POST /v1/config/preflight', () => {
+    it('lists the scenarios it replays; judges an acceptable change with all of them by default, for a reader, and changes nothing', async () => {
+      const reader = await h.key('reader');
+      const listed = await api.get('/v1/config/preflight', reader);
+      expect(listed.status, listed.text).toBe(200);
+      expect(listed.body.scenarios).toEqual(['black-thursday-2020', 'luna-2022', 'ftx-2022', 'usdc-depeg-2023', 'oct-2025-cascade']);
+      const before = await observe();
+      const reply = await api.post('/v1/config/preflight', { config: { ...RISK_CONFIG, warningRatio: '1.6' } }, reader);
+      expect(reply.status, reply.text).toBe(200);
+      expect(await observe()).toEqual(before);
+      const report = reply.body;
+      expect(report).toMatchObject({
+        verdict: 'accept',
+        reason: 'no account becomes liquidatable at once',
+        seq: (before as { seq: number }).seq,
+        stateHash: h.service.context.engine.ledger.stateHash(),
+        atOnce: { accounts: 3, current: { liquidatable: 0 }, proposed: { liquidatable: 0 }, newlyLiquidatable: 0, newlyLiquidatableAccounts: [] },
+      });
+      expect(report.configHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(report.config).toBeUndefined();
+      expect(report.scenarios.map((judgement: { scenario: string }) => judgement.scenario)).toEqual(listed.body.scenarios);
+      const crash = report.scenarios[0];
+      expect(crash).toMatchObject({ applies: true, current: { insuranceFundStartUsd: '1000.000000000000000000' } });
+      expect(crash.current.liquidations).toBeGreaterThan(0);
+      expect(crash.badDebtChangeUsd).toMatch(/^-?\d+\.\d{18}$/);
+    });
+
+    it('refuses a change that makes an account liquidatable at once, with the counts and the account; nothing applied', async () => {
+      const before = await observe();
+      const reply = await api.post('/v1/config/preflight', { config: STRICTER, scenarios: ['ftx-2022'] }, admin);
+      expect(reply.status, reply.text).toBe(200);
+      expect(await observe()).toEqual(before);
+      expect(reply.body).toMatchObject({
+        verdict: 'refuse',
+        reason: '1 account(s) would be liquidatable as soon as the configuration applies',
+        atOnce: {
+          accounts: 3,
+          current: { liquidatable: 0 },
+          proposed: { liquidatable: 1 },
+          newlyLiquidatable: 1,
+          newlyLiquidatableAccounts: ['alice'],
+        },
+      });
+      expect(reply.body.scenarios.map((judgement: { scenario: string }) => judgement.scenario)).toEqual(['ftx-2022']);
+      // No scenario: the at-once judgement alone.
+      const quick = await api.post('/v1/config/preflight', { config: STRICTER, scenarios: [] }, admin);
+      expect(quick.body).toMatchObject({ verdict: 'refuse', scenarios: [] });
+    });
+
+    it('an invalid configuration is 400 INVALID_CONFIG naming the field (every issue listed); the ledger\'s own refusals as POST /v1/config answers them', async () => {
+      const before = await observe();
+      const invalid = {
+        ...RISK_CONFIG,
+        warningRatio: '0.9',
+        assets: RISK_CONFIG.assets.map((asset) => (asset.id === 'ETH' ? { ...asset, collateral: { initialWeight: '1.5', maintenanceWeight: '0.85' } } : asset)),
+      };
+      const reply = await api.post('/v1/config/preflight', { config: invalid }, admin);
+      expect(reply.status, reply.text).toBe(400);
+      const error = reply.body.error;
+      expect(error.code).toBe('INVALID_CONFIG');
+      const fields = error.issues.map((issue: { field: string }) => issue.field);
+      expect(fields).toEqual(expect.arrayContaining(['warningRatio', 'assets[1].collateral.initialWeight']));
+      expect(error.field).toBe(fields[0]);
+      expect(error.message).toBe(error.issues[0].message);
+      // Removing an asset: the ledger's CONFIG_INCOMPATIBLE, as POST /v1/config would answer.
+      const removed = await api.post('/v1/config/preflight', { config: { ...RISK_CONFIG, assets: RISK_CONFIG.assets.slice(0, 2) } }, admin);
+      expect(removed.status, removed.text).toBe(422);
+      expect(removed.body.error).toMatchObject({ code: 'CONFIG_INCOMPATIBLE', field: 'assets[SOL]' });
+      // The oracle section is the service's own: POST /v1/config does not take it.
+      const oracle = await api.post('/v1/config/preflight', { config: { ...RISK_CONFIG, oracle: {} } }, admin);
+      expect(oracle.status, oracle.text).toBe(400);
+      expect(oracle.body.error).toMatchObject({ code: 'INVALID_CONFIG', field: 'oracle' });
+      // The body's schema: unknown fields, scenarios by built-in name only (never a path).
+      for (const [body, field] of [
+        [{ config: RISK_CONFIG, force: true }, 'body.force'],
+        [{ config: RISK_CONFIG, scenarios: ['/etc/passwd'] }, 'body.scenarios.0'],
+        [{ config: RISK_CONFIG, scenarios: 'luna-2022' }, 'body.scenarios'],
+        [{ config: 'risk.json' }, 'body.config'],
+      ] as const) {
+        const refused = await api.post('/v1/config/preflight', body, admin);
+        expect(refused.status, refused.text).toBe(400);
+        expect(refused.body.error).toMatchObject({ code: 'INVALID_REQUEST', field });
+      }
+      expect(await observe()).toEqual(before);
+    });
+
+    it('is 403 for an owner key and an oracle key, 401 without a key', async () => {
+      const owner = await h.key('owner', 'alice');
+      const oracle = await h.key('oracle');
+      for (const key of [owner, oracle]) {
+        const reply = await api.post('/v1/config/preflight', { config: RISK_CONFIG }, key);
+        expect(reply.status, reply.text).toBe(403);
+        expect(reply.body.error.code).toBe('FORBIDDEN');
+        expect((await api.get('/v1/config/preflight', key)).status).toBe(403);
+      }
+      expect((await api.post('/v1/config/preflight', { config: RISK_CONFIG })).status).toBe(401);
+    });
+
+    it('runs one pre-flight at a time: another meanwhile is 503 PREFLIGHT_BUSY', async () => {
+      const replies = await Promise.all([0, 1, 2].map(() => api.post('/v1/config/preflight', { config: RISK_CONFIG }, admin)));
+      const statuses = replies.map((reply) => reply.status).sort();
+      expect(statuses[0], replies.map((reply) => reply.text).join('\n')).toBe(200);
+      expect(statuses).toContain(503);
+      for (const reply of replies.filter((one) => one.status === 503)) expect(reply.body.error.code).toBe('PREFLIGHT_BUSY');
+      // Once they have answered, the next one runs.
+      expect((await api.post('/v1/config/preflight', { config: RISK_CONFIG, scenarios: [] }, admin)).status).toBe(200);
+    });
   });
 
   it('refuses, without force, a change that makes an account liquidatable at once; nothing is applied', async () => {

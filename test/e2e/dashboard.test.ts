@@ -2,8 +2,9 @@
  * The risk dashboard end to end: `collateral serve --demo` as a child process, the page in
  * headless Chromium (Debian's /usr/bin/chromium driven by playwright-core). Checks that
  * prices move on the overview, a liquidation arrives in the live feed, the what-if control
- * changes the health shown, an owner key cannot open another account, nothing scrolls
- * sideways at phone width, and the console stays clean. Screenshots and timings go to
+ * changes the health shown, the Parameters view pre-flights an edited configuration, an owner
+ * key cannot open another account, nothing scrolls sideways at phone width, and the console
+ * stays clean. Screenshots and timings go to
  * test-artifacts/dashboard/.
  *
  * Without Chromium the suite is skipped with a loud warning; REQUIRE_SERVICES=1 makes that
@@ -169,6 +170,61 @@ describe.skipIf(!AVAILABLE && !REQUIRED)('dashboard in headless Chromium against
     await expect.poll(() => page.locator('[data-testid=whatif-result]').textContent(), { timeout: 15_000 }).toMatch(/The ledger would (accept|refuse) this withdrawal now/);
     expect(await then.textContent()).not.toBe(await now.textContent());
   });
+
+  it('pre-flights an edited configuration from the Parameters view: verdict, accounts at once, each crisis', async () => {
+    const page = await open(DESKTOP, adminKey, '#/parameters');
+    const editor = page.locator('[data-testid=preflight-config]');
+    await editor.waitFor({ timeout: 15_000 });
+    const boxes = page.locator('[data-testid=preflight-scenarios] input[type=checkbox]');
+    await expect.poll(() => boxes.count(), { timeout: 15_000 }).toBe(5);
+    expect(await boxes.evaluateAll((inputs) => inputs.every((input) => (input as HTMLInputElement).checked))).toBe(true);
+    // Edit one value: a higher warning ratio (more margin calls, no liquidation at once).
+    const config = JSON.parse(await editor.inputValue());
+    expect(config.warningRatio).toBe('1.25');
+    await editor.fill(JSON.stringify({ ...config, warningRatio: '1.4' }, null, 2));
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/v1/config/preflight')) sent.push(request.postData() ?? '');
+    });
+    const startedMs = Date.now();
+    await page.locator('[data-testid=preflight-run]').click();
+    const verdict = page.locator('[data-testid=preflight-verdict]');
+    await verdict.waitFor({ timeout: 60_000 });
+    console.info(`dashboard: the pre-flight of five crises on the demo book answered in ${Date.now() - startedMs} ms`);
+    expect(await verdict.textContent()).toMatch(/^accept no account becomes liquidatable at once\.$/);
+    expect(JSON.parse(sent[0] ?? '{}')).toMatchObject({ config: { warningRatio: '1.4' }, scenarios: ['black-thursday-2020', 'luna-2022', 'ftx-2022', 'usdc-depeg-2023', 'oct-2025-cascade'] });
+    const rows = page.locator('[data-testid=preflight-scenarios-table] tbody tr');
+    expect(await rows.count()).toBe(5);
+    expect(await rows.first().locator('th').textContent()).toBe('black-thursday-2020');
+    expect(await rows.first().locator('td').nth(1).textContent()).toMatch(/^\$[0-9,]+$/);
+    expect(Number(await page.locator('[data-testid=preflight-warning]').textContent())).toBeGreaterThanOrEqual(0);
+    await page.locator('[data-testid=preflight]').scrollIntoViewIfNeeded();
+    await shoot(page, 'parameters-preflight');
+
+    // An invalid value: the engine's answer names the field. (The browser logs the 400 itself.)
+    const logged = problems.length;
+    const invalid = { ...config, assets: config.assets.map((asset: { id: string }) => (asset.id === 'ETH' ? { ...asset, collateral: { initialWeight: '1.2', maintenanceWeight: '0.85' } } : asset)) };
+    await editor.fill(JSON.stringify(invalid, null, 2));
+    await page.locator('[data-testid=preflight-run]').click();
+    const error = page.locator('[data-testid=preflight-error]');
+    await error.waitFor({ timeout: 15_000 });
+    expect(await error.textContent()).toMatch(/INVALID_CONFIG.*assets\[2\]\.collateral\.initialWeight: /);
+    const expected = problems.splice(logged).filter((problem) => !/status of 400/.test(problem));
+    expect(expected).toEqual([]);
+
+    // At phone width, one crisis: the tables stack, nothing scrolls sideways.
+    const phone = await open(PHONE, adminKey, '#/parameters');
+    await phone.locator('[data-testid=preflight-scenarios] input[type=checkbox]').first().waitFor({ timeout: 15_000 });
+    for (const box of await phone.locator('[data-testid=preflight-scenarios] input[type=checkbox]').all()) {
+      if ((await box.getAttribute('value')) !== 'ftx-2022') await box.uncheck();
+    }
+    await phone.locator('[data-testid=preflight-run]').click();
+    await phone.locator('[data-testid=preflight-scenarios-table] tbody tr').first().waitFor({ timeout: 60_000 });
+    expect(await phone.locator('[data-testid=preflight-scenarios-table] tbody tr').count()).toBe(1);
+    await phone.locator('[data-testid=preflight-result]').scrollIntoViewIfNeeded();
+    await noSidewaysScroll(phone);
+    await shoot(phone, 'parameters-preflight');
+  }, 150_000);
 
   it('gives an owner key its own account only, and refuses another one', async () => {
     const page = await open(PHONE, ownerKey);

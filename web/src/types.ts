@@ -181,6 +181,53 @@ export interface Ranking {
   readonly accounts: readonly RankedAccount[];
 }
 
+/** `POST /v1/config/preflight` (src/sim/preflight.ts `PreflightReport`). */
+export interface PreflightReport {
+  readonly configHash: string;
+  readonly seq: number;
+  readonly stateHash: string;
+  readonly verdict: 'accept' | 'refuse';
+  readonly reason: string;
+  readonly atOnce: {
+    readonly accounts: number;
+    readonly current: StatusCounts;
+    readonly proposed: StatusCounts;
+    readonly newlyLiquidatable: number;
+    readonly newlyWarning: number;
+    readonly unvalued: number;
+    readonly newlyLiquidatableAccounts: readonly string[];
+    readonly newlyWarningAccounts: readonly string[];
+  };
+  readonly scenarios: readonly ScenarioJudgement[];
+}
+
+export interface StatusCounts {
+  readonly warning: number;
+  readonly liquidatable: number;
+}
+
+export interface ScenarioJudgement {
+  readonly scenario: string;
+  /** False when the scenario moves no asset the book holds. */
+  readonly applies: boolean;
+  readonly current?: RunFigures;
+  readonly proposed?: RunFigures;
+  readonly badDebtChangeUsd?: string;
+  readonly error?: string;
+}
+
+export interface RunFigures {
+  readonly liquidations: number;
+  readonly liquidatedNotionalUsd: string;
+  readonly badDebtUsd: string;
+  readonly socializedLossUsd: string;
+  readonly deleveragingEvents: number;
+  readonly insuranceFundStartUsd: string;
+  readonly insuranceFundEndUsd: string;
+  readonly liquidatableAtEnd: number;
+  readonly refusals: Readonly<Record<string, number>>;
+}
+
 /** Messages of the WebSocket stream (src/service/stream.ts, service.ts `publish`). */
 export type StreamMessage =
   | { readonly type: 'hello'; readonly topics: readonly string[] }

@@ -1,7 +1,8 @@
 /**
  * The HTTP and WebSocket API (DESIGN.md, Public contract). Concerns are plugins registered
  * in the order data flows: errors and auth first, then the routes that write (prices,
- * collateral, trades, liquidations), the routes that read, the stream, metrics and docs.
+ * collateral, trades, liquidations), the routes that read, the configuration pre-flight, the
+ * stream, metrics and docs.
  */
 import websocket from '@fastify/websocket';
 import swagger from '@fastify/swagger';
@@ -19,8 +20,10 @@ import { equityAtMid } from '../../core/liquidation/plan.ts';
 import { formatAmount, presentAccountRisk, presentBalances, presentLevel } from '../../core/present.ts';
 import { previewWhatIf, type WhatIf } from '../../core/preview.ts';
 import type { PriceUpdate } from '../../oracle/oracle.ts';
+import { BUNDLED_SCENARIOS } from '../../oracle/feeds/playback.ts';
 import type { PublisherSignature } from '../../oracle/signatures.ts';
 import { configImpact } from '../../sim/config-impact.ts';
+import { preflightReport, type PreflightError } from '../../sim/preflight.ts';
 import { authenticate, type ApiKeyRole, type Principal } from '../auth.ts';
 import { EngineUnavailableError } from '../engine.ts';
 import type { ServiceContext } from '../context.ts';
@@ -68,6 +71,7 @@ export async function buildApp(context: ServiceContext): Promise<FastifyInstance
   registerAuth(app, context);
   registerWrites(app, context);
   registerReads(app, context);
+  registerPreflight(app, context);
   registerRiskViews(app, context, {
     readers: READERS,
     presentLiquidation: (record) => liquidationJson(context, record),
@@ -451,6 +455,60 @@ function registerReads(app: FastifyInstance, context: ServiceContext): void {
   });
 
   app.get('/v1/config', { config: { roles: READERS } }, async () => ({ config: ledger().state.configJson }));
+}
+
+// ── Configuration pre-flight ─────────────────────────────────────────────────────────────
+
+/**
+ * `POST /v1/config/preflight`: the judgement `collateral preflight` prints (src/sim/preflight.ts
+ * `preflightReport`), on the live book. It changes nothing, so readers may run it. The
+ * replays run on copies read at the start, with the event loop turning between them; on a
+ * large book they take long, so one pre-flight runs at a time and another is refused
+ * (`PREFLIGHT_BUSY`) rather than queued. `GET` lists the scenarios it can replay.
+ */
+function registerPreflight(app: FastifyInstance, context: ServiceContext): void {
+  let running = false;
+
+  app.get('/v1/config/preflight', { config: { roles: READERS } }, async () => ({ scenarios: BUNDLED_SCENARIOS }));
+
+  app.post('/v1/config/preflight', { config: { roles: READERS }, schema: { body: schema.PREFLIGHT_BODY } }, async (request) => {
+    const body = request.body as { config: Record<string, unknown>; scenarios?: string[] };
+    // What POST /v1/config takes: the oracle section is the service's own, set at start-up.
+    if (Object.hasOwn(body.config, 'oracle')) {
+      throw rejectionError(
+        { code: 'INVALID_CONFIG', field: 'oracle', message: 'the oracle section is set when the service starts (serve --config); POST /v1/config does not change it' },
+        context.engine.ledger.state.config,
+      );
+    }
+    if (running) throw new HttpError(503, 'PREFLIGHT_BUSY', 'another pre-flight is running; retry when it has answered');
+    running = true;
+    try {
+      const report = await preflightReport({
+        ledger: context.engine.ledger,
+        proposedJson: body.config,
+        ...(body.scenarios !== undefined && { scenarios: body.scenarios }),
+        nowMs: context.clock(),
+      });
+      if (!report.ok) throw preflightError(context, report.error);
+      return report.value;
+    } finally {
+      running = false;
+    }
+  });
+}
+
+/** As POST /v1/config would answer: `INVALID_CONFIG` naming the first field (with every issue), or the ledger's rejection. */
+function preflightError(context: ServiceContext, error: PreflightError): HttpError {
+  const config = context.engine.ledger.state.config;
+  switch (error.code) {
+    case 'INVALID_CONFIG': {
+      const first = error.issues[0] ?? { field: '', message: 'invalid' };
+      const failure = rejectionError({ code: 'INVALID_CONFIG', field: first.field, message: first.message }, config);
+      return new HttpError(failure.statusCode, failure.code, failure.message, { ...failure.details, issues: error.issues });
+    }
+    case 'LEDGER_WOULD_REFUSE':
+      return rejectionError(error.rejection, config);
+  }
 }
 
 // ── Stream, health, metrics, docs ────────────────────────────────────────────────────────

@@ -2,6 +2,7 @@
  * JSON schemas of the API's bodies and parameters. Unknown fields are rejected, amounts and
  * prices are canonical decimal strings (never JSON numbers), ids follow the id grammar.
  */
+import { BUNDLED_SCENARIOS } from '../../oracle/feeds/playback.ts';
 
 export const DECIMAL = { type: 'string', pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$', maxLength: 80 } as const;
 export const POSITIVE_DECIMAL = { type: 'string', pattern: '^(0|[1-9][0-9]*)(\\.[0-9]+)?$', maxLength: 80 } as const;
@@ -91,6 +92,19 @@ export const BID_BODY = object(
 export const CONFIG_BODY = object(
   { config: { type: 'object' }, idempotencyKey: KEY, force: { type: 'boolean' } },
   ['config', 'idempotencyKey'],
+);
+
+/**
+ * A pre-flight of `config` (what POST /v1/config would take). `scenarios`: built-in ones by
+ * name only (never a path: the service reads no file a request names); absent: all of them;
+ * empty: the at-once judgement alone.
+ */
+export const PREFLIGHT_BODY = object(
+  {
+    config: { type: 'object' },
+    scenarios: { type: 'array', maxItems: BUNDLED_SCENARIOS.length, uniqueItems: true, items: { type: 'string', enum: [...BUNDLED_SCENARIOS] } },
+  },
+  ['config'],
 );
 
 /** Query strings are strings: counts are digits, read by the handler (no type coercion anywhere). */
