@@ -298,6 +298,42 @@ describe('transfer', () => {
 // ── trade ─────────────────────────────────────────────────────────────────────────────────
 
 describe('trade', () => {
+  /** USDC with a borrow cap of 10: a fee or loss past an account's USDC balance borrows USDC. */
+  const QUOTE_CAPPED = riskJson((json) => {
+    json.assets[0].borrowCap = '10';
+  });
+
+  it('a fee past the quote balance is a borrow of the quote, refused past its cap when the side takes on risk', () => {
+    // alice holds only ETH: a buy of 5 ETH-PERP at 3000 with a 0.1 % fee costs 15 USDC, all of it
+    // borrowed; with USDC's borrow cap at 10 the total borrows would reach 15.
+    const scenario = given(QUOTE_CAPPED, ...STANDARD_PRICES, deposit('alice', 'ETH', '10'), deposit('bob', 'USDC', '100000'));
+    scenario
+      .when(trade({ market: 'ETH-PERP', price: '3000', size: '5', buyer: 'alice', seller: 'bob', buyerFeeRate: '0.001' }))
+      .thenRejected('CAP_EXCEEDED', { asset: 'USDC', cap: 'borrow', limit: usdc('10'), total: usdc('15') });
+    // 2 ETH-PERP: a fee of 6 USDC fits under the cap.
+    scenario
+      .when(trade({ market: 'ETH-PERP', price: '3000', size: '2', buyer: 'alice', seller: 'bob', buyerFeeRate: '0.001' }))
+      .thenEventTypes(['TradeFilled']);
+    expect(scenario.balance('alice', 'USDC')).toBe(-usdc('6'));
+  });
+
+  it('a reducing side is never held in its position by the quote borrow cap', () => {
+    // alice bought 2 at 3000 with no fee, then ETH fell to 2900: selling 2 at 2900 realises a loss
+    // of 200 USDC, all borrowed, far past the cap of 10, and is accepted (it closes her risk).
+    const scenario = given(
+      QUOTE_CAPPED,
+      ...STANDARD_PRICES,
+      deposit('alice', 'ETH', '10'),
+      deposit('bob', 'USDC', '100000'),
+      deposit('carol', 'USDC', '100000'),
+      trade({ market: 'ETH-PERP', price: '3000', size: '2', buyer: 'alice', seller: 'bob' }),
+      price('ETH', '2900'),
+    );
+    scenario.when(trade({ market: 'ETH-PERP', price: '2900', size: '2', buyer: 'carol', seller: 'alice' })).thenEventTypes(['TradeFilled']);
+    expect(scenario.balance('alice', 'USDC')).toBe(-usdc('200'));
+    expect(scenario.position('alice', 'ETH-PERP')).toBe(0n);
+  });
+
   it('opens positions on both sides and charges each side its fee, in quote, to system:fees', () => {
     // Notional 2 × 3000 = 6000: buyer fee 0.1 % = 6 USDC, seller fee 0.05 % = 3 USDC.
     const scenario = market(deposit('alice', 'USDC', '10000'), deposit('bob', 'USDC', '10000'));

@@ -9,7 +9,7 @@
  */
 import { adjustBalance, applyFill, balanceOf, type Account } from '../account.ts';
 import { parseRiskConfig } from '../config.ts';
-import { abs, max, mulDivDown, WAD } from '../fixed.ts';
+import { abs, max, min, mulDivDown, WAD } from '../fixed.ts';
 import { evaluateAccount, type AccountHealth } from '../health.ts';
 import { err, ok, type Result } from '../result.ts';
 import type {
@@ -165,15 +165,25 @@ function decideTrade(state: LedgerState, command: TradeCommand): Decision {
   const sides = [
     { record: buyer.value, size: command.size, feeRateWad: command.buyerFeeRateWad },
     { record: seller.value, size: -command.size, feeRateWad: command.sellerFeeRateWad },
-  ];
-  const outcomes = [];
-  for (const side of sides) {
+  ].map((side) => {
     const before = accountView(state, side.record);
-    const fill = { size: side.size, priceWad: command.priceWad, feeRateWad: side.feeRateWad };
-    const outcome = applyFill(before, market, base, quote, fill);
+    const outcome = applyFill(before, market, base, quote, { size: side.size, priceWad: command.priceWad, feeRateWad: side.feeRateWad });
     const position = before.perps.get(market.id)?.size ?? 0n;
     const reducing = position !== 0n && (position > 0n) !== (side.size > 0n) && abs(side.size) <= abs(position);
-    if (!reducing && state.halted !== null) return err({ code: 'LEDGER_HALTED', reason: state.halted });
+    return { before, outcome, reducing };
+  });
+  if (state.halted !== null && sides.some((side) => !side.reducing)) return err({ code: 'LEDGER_HALTED', reason: state.halted });
+  // A loss or fee past the quote balance is a borrow of the quote asset: within its cap for a
+  // side that takes on risk; a reducing side is never held in a position by the cap.
+  const quoteOutflows = sides.flatMap(({ before, outcome, reducing }) => {
+    if (reducing) return [];
+    const balance = balanceOf(before, quote.id);
+    return [{ before: balance, after: min(balanceOf(outcome.account, quote.id), balance) }];
+  });
+  const capped = checkCaps(state, quote.id, quoteOutflows);
+  if (capped !== null) return err(capped);
+  const outcomes = [];
+  for (const { before, outcome, reducing } of sides) {
     const margin = checkMargin(state, before, outcome.account, reducing ? 'reducing' : 'increasing');
     if (margin !== null) return err(margin);
     outcomes.push(outcome);
