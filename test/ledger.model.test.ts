@@ -1376,8 +1376,11 @@ class ModelRun {
         if (Number(key.slice(1)) % 7 !== 0) continue;
         const hash = ledger.stateHash();
         const result = ledger.execute(structuredClone(record.command));
+        // A restored ledger names where the log holds an outcome it no longer has in memory.
+        const answered =
+          result.ok && result.value.events.length === 0 ? stored.slice(result.value.firstSeq - 1, result.value.lastSeq) : result.ok ? result.value.events : [];
         check(
-          result.ok && result.value.replayed && show(result.value.events) === show(record.events),
+          result.ok && result.value.replayed && show(answered) === show(record.events),
           INV.retriesChangeNothing,
           () =>
             `after restart (${label}), a retry of ${key} (first outcome: ${record.events.length} events) gives ${show(result)}`,

@@ -11,8 +11,9 @@
 import type { Command } from '../core/ledger/commands.ts';
 import type { Ledger, Outcome, SealedEvent } from '../core/ledger/ledger.ts';
 import type { Rejection } from '../core/ledger/rejections.ts';
-import type { Result } from '../core/result.ts';
-import type { EventStore } from '../store/store.ts';
+import { ok, type Result } from '../core/result.ts';
+import { fromRecord } from '../store/record.ts';
+import { MAX_PAGE_ROWS, type EventStore } from '../store/store.ts';
 
 export interface EngineOptions {
   /** A snapshot is written when this many events have been appended since the last. */
@@ -72,7 +73,7 @@ export class Engine {
       // The first outcome may still be on its way to disk: answer only once it is there.
       await this.lastAppend;
       this.checkFailure();
-      return result;
+      return ok(await this.withEvents(result.value));
     }
     const events = result.value.events;
     for (const listener of this.appliedListeners) listener(events);
@@ -93,6 +94,19 @@ export class Engine {
   async close(): Promise<void> {
     this.closing = true;
     await this.lastAppend;
+  }
+
+  /** A retry of an older command: its events read back from the log. */
+  private async withEvents(outcome: Outcome): Promise<Outcome> {
+    if (outcome.events.length > 0) return outcome;
+    const events: SealedEvent[] = [];
+    while (events.length < outcome.lastSeq - outcome.firstSeq + 1) {
+      const remaining = outcome.lastSeq - outcome.firstSeq + 1 - events.length;
+      const page = await this.store.read(outcome.firstSeq - 1 + events.length, Math.min(remaining, MAX_PAGE_ROWS));
+      if (page.length === 0) throw new Error(`engine: events ${outcome.firstSeq}..${outcome.lastSeq} are not in the log`);
+      events.push(...page.map(fromRecord));
+    }
+    return { ...outcome, events };
   }
 
   private maybeSnapshot(): void {

@@ -9,6 +9,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { client, idem, RISK_CONFIG, setPrices, startHarness, type Harness, type Reply } from './harness.ts';
 import { StreamClient } from './stream-client.ts';
 
@@ -351,6 +354,39 @@ describe('HTTP API end to end (SQLite)', () => {
   });
 
   describe('idempotent retries', () => {
+    it('after a restart from a snapshot, a retry answers the first outcome read back from the log', async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'collateral-retry-'));
+      try {
+        const first = await startHarness({ folder, snapshotEveryEvents: 3 });
+        let deposit: Reply;
+        let hash: string;
+        const body = { asset: 'USDC', amount: '25', idempotencyKey: 'restart-retry', owner: 'erin' };
+        try {
+          const venue = await first.key('venue');
+          deposit = await client(first.url).post('/v1/accounts/erin/deposits', body, venue);
+          expect(deposit.status, deposit.text).toBe(200);
+          for (let index = 0; index < 4; index += 1) {
+            await client(first.url).post('/v1/accounts/erin/deposits', { asset: 'USDC', amount: '1', idempotencyKey: idem('after') }, venue);
+          }
+          hash = first.service.context.engine.ledger.stateHash();
+        } finally {
+          await first.close();
+        }
+        const second = await startHarness({ folder, snapshotEveryEvents: 3 });
+        try {
+          const venue = await second.key('venue');
+          const retried = await client(second.url).post('/v1/accounts/erin/deposits', body, venue);
+          expect(retried.status, retried.text).toBe(200);
+          expect(retried.body).toMatchObject({ replayed: true, events: deposit.body.events });
+          expect(second.service.context.engine.ledger.stateHash()).toBe(hash);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    });
+
     it('the same key and payload answers the same events, replayed, and applies once', async () => {
       const key = idem('retry');
       const body = { asset: 'USDC', amount: '10', idempotencyKey: key };
@@ -806,6 +842,7 @@ describe.skipIf(pgProblem !== null && process.env.REQUIRE_SERVICES !== '1')('HTT
     const h = await startHarness({ db: DATABASE_URL, schema });
     let stateHash: string;
     let alice: unknown;
+    let tradeEvents: unknown;
     const clock = h.clock;
     try {
       const api = client(h.url);
@@ -825,6 +862,7 @@ describe.skipIf(pgProblem !== null && process.env.REQUIRE_SERVICES !== '1')('HTT
         venue,
       );
       expect(trade.status, trade.text).toBe(200);
+      tradeEvents = trade.body.events;
       // 24,000 − 1,050 − 2 × 3000 × 0.1 = 22,350; a 30,000 borrow would leave 22,350 − 31,500.
       const breach = await api.post('/v1/accounts/alice/withdrawals', { asset: 'USDC', amount: '30000', idempotencyKey: 'pg-5' }, venue);
       expectError(breach, 422, 'INSUFFICIENT_MARGIN');
@@ -854,6 +892,15 @@ describe.skipIf(pgProblem !== null && process.env.REQUIRE_SERVICES !== '1')('HTT
       expect(restarted.service.context.engine.ledger.stateHash()).toBe(stateHash);
       const reader = await restarted.key('reader');
       expect((await client(restarted.url).get('/v1/accounts/alice', reader)).body).toEqual(alice);
+      // The restarted ledger keeps the key, not the events: they are read back from the log.
+      const venue = await restarted.key('venue');
+      const retried = await client(restarted.url).post(
+        '/v1/trades',
+        { market: 'ETH-PERP', price: '3000', size: '2', buyer: 'alice', seller: 'mm', idempotencyKey: 'pg-4' },
+        venue,
+      );
+      expect(retried.body).toMatchObject({ replayed: true, events: tradeEvents });
+      expect(restarted.service.context.engine.ledger.stateHash()).toBe(stateHash);
     } finally {
       await restarted.close();
     }

@@ -30,8 +30,10 @@ function toJsonValue(value: unknown): unknown {
   return value;
 }
 
+// `__proto__` is left out: the reference, assigning it on a plain object, dropped it (it set
+// the prototype); validated commands and configurations never carry it.
 const key = fc.oneof(
-  fc.string(),
+  fc.string().filter((text) => text !== '__proto__'),
   fc.constantFrom('0', '1', '9', '10', '01', '007', '4294967294', '4294967295', '99999999999', '-1', '1.5', '$n', '__proto__x'),
   fc.nat().map(String),
 );

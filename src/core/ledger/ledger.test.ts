@@ -213,7 +213,8 @@ describe('replay (INV-5)', () => {
     const replayed = replay(events);
     const command = HEAD.at(-1)!;
     const retry = replayed.execute(command);
-    expect(retry).toEqual({ ok: true, value: { replayed: true, events: events.filter((sealed) => sealed.key === command.idempotencyKey) } });
+    const first = events.filter((sealed) => sealed.key === command.idempotencyKey);
+    expect(retry).toEqual({ ok: true, value: { replayed: true, events: first, firstSeq: first[0]!.seq, lastSeq: first.at(-1)!.seq } });
     expect(replayed.headSeq).toBe(live.headSeq);
   });
 });
@@ -256,11 +257,41 @@ describe('snapshots (INV-5)', () => {
     const command = withdraw('alice-sub', 'USDC', '100', 'borrow-after-snapshot');
     const first = run(live, [command]);
     const restored = Ledger.fromSnapshot(live.snapshot(), parseConfig);
-    expect(restored.execute({ ...command })).toEqual({ ok: true, value: { replayed: true, events: first } });
+    // The snapshot keeps each key's command and where its events are, not the events: the
+    // restored ledger names them in the log (the service reads them back, engine.ts).
+    const range = { firstSeq: first[0]!.seq, lastSeq: first.at(-1)!.seq };
+    expect(restored.execute({ ...command })).toEqual({ ok: true, value: { replayed: true, events: [], ...range } });
+    expect(live.execute({ ...command })).toEqual({ ok: true, value: { replayed: true, events: first, ...range } });
     expect(restored.execute({ ...command, amount: command.amount + 1n })).toEqual({
       ok: false,
       error: { code: 'IDEMPOTENCY_CONFLICT', idempotencyKey: 'borrow-after-snapshot', field: 'amount' },
     });
+  });
+
+  it('keeps the events of the latest outcomes only; older retries are still replays, naming their events in the log', () => {
+    const ledger = Ledger.create(parseConfig(LEDGER_RISK_JSON), LEDGER_RISK_JSON, { recentOutcomes: 2 });
+    const [oldest, middle, newest] = [deposit('a', 'USDC', '1', { key: 'k1' }), deposit('a', 'USDC', '2', { key: 'k2' }), deposit('a', 'USDC', '3', { key: 'k3' })];
+    const events = [oldest, middle, newest].map((command) => run(ledger, [command]));
+    const hash = ledger.stateHash();
+    expect(ledger.execute(oldest)).toEqual({ ok: true, value: { replayed: true, events: [], firstSeq: events[0]![0]!.seq, lastSeq: events[0]!.at(-1)!.seq } });
+    expect(ledger.execute(newest)).toMatchObject({ ok: true, value: { replayed: true, events: events[2] } });
+    expect(ledger.execute({ ...oldest, amount: 5n })).toMatchObject({ ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', field: 'amount' } });
+    expect(ledger.stateHash()).toBe(hash);
+  });
+
+  it('loads a version 1 snapshot, which kept every event of every key', () => {
+    const live = freshLedger();
+    const head = run(live, HEAD);
+    const current = decodeCanonical(live.snapshot()) as { state: unknown; seq: number; hash: string };
+    const byKey = new Map<string, { command: Command; events: SealedEvent[] }>();
+    for (const sealed of head) {
+      if (sealed.command !== undefined) byKey.set(sealed.key, { command: sealed.command, events: [sealed] });
+      else byKey.get(sealed.key)?.events.push(sealed);
+    }
+    const version1 = encodeCanonical({ version: 1, seq: current.seq, hash: current.hash, state: current.state, idempotency: byKey });
+    const restored = Ledger.fromSnapshot(version1, parseConfig);
+    expect(restored.stateHash()).toBe(live.stateHash());
+    expect(restored.snapshot()).toBe(live.snapshot());
   });
 
   it('a restored ledger decides a command into the same sealed events as the live ledger', () => {

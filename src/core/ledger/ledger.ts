@@ -29,25 +29,41 @@ export interface SealedEvent {
 }
 
 export interface Outcome {
+  /**
+   * The command's events. A retry of a command older than the ledger's recent outcomes comes
+   * without them (`events` empty): `firstSeq`..`lastSeq` say where the log holds them.
+   */
   readonly events: readonly SealedEvent[];
   /** True when this is a retry answered from the first outcome. */
   readonly replayed: boolean;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
 }
 
+/** What the ledger keeps of every accepted key, for ever: enough to tell a retry from a conflict. */
 interface IdempotencyEntry {
   readonly command: Command;
-  readonly events: readonly SealedEvent[];
+  readonly firstSeq: number;
+  readonly lastSeq: number;
 }
+
+/** Outcomes whose events a retry gets from memory; older ones are read back from the log. */
+export const RECENT_OUTCOMES = 10_000;
 
 export class Ledger {
   private nextSeq = 1;
   private lastHash = GENESIS_HASH;
   private readonly idempotency = new Map<string, IdempotencyEntry>();
+  /** The events of the latest accepted commands, oldest first (not snapshotted). */
+  private readonly recent = new Map<string, SealedEvent[]>();
 
-  private constructor(readonly state: LedgerState) {}
+  private constructor(
+    readonly state: LedgerState,
+    private readonly recentOutcomes: number,
+  ) {}
 
-  static create(config: RiskConfig, configJson: unknown): Ledger {
-    return new Ledger(createLedgerState(config, configJson));
+  static create(config: RiskConfig, configJson: unknown, options: LedgerOptions = {}): Ledger {
+    return new Ledger(createLedgerState(config, configJson), options.recentOutcomes ?? RECENT_OUTCOMES);
   }
 
   get headSeq(): number {
@@ -64,7 +80,8 @@ export class Ledger {
     if (previous !== undefined) {
       const field = firstDifference(previous.command, command);
       if (field !== null) return err({ code: 'IDEMPOTENCY_CONFLICT', idempotencyKey: command.idempotencyKey, field });
-      return ok({ events: previous.events, replayed: true });
+      const events = this.recent.get(command.idempotencyKey) ?? [];
+      return ok({ events, replayed: true, firstSeq: previous.firstSeq, lastSeq: previous.lastSeq });
     }
     const decision = decide(this.state, command);
     if (!decision.ok) return decision;
@@ -73,7 +90,7 @@ export class Ledger {
     if (decision.value.length === 0) throw new Error(`decide accepted ${command.kind} without events`);
     const sealed = sealBatch(this.nextSeq, this.lastHash, command, decision.value);
     for (const event of sealed) this.apply(event);
-    return ok({ events: sealed, replayed: false });
+    return ok({ events: sealed, replayed: false, firstSeq: this.headSeq - sealed.length + 1, lastSeq: this.headSeq });
   }
 
   /**
@@ -90,14 +107,26 @@ export class Ledger {
       const violation = checkNets(this.state);
       if (violation !== null) this.state.halted = `${violation.invariant}: ${violation.message} (after event ${sealed.seq})`;
     }
-    if (sealed.command !== undefined) {
-      this.idempotency.set(sealed.key, { command: sealed.command, events: [sealed] });
-    } else {
-      const entry = this.idempotency.get(sealed.key);
-      if (entry !== undefined) this.idempotency.set(sealed.key, { ...entry, events: [...entry.events, sealed] });
-    }
+    this.remember(sealed);
     this.nextSeq = sealed.seq + 1;
     this.lastHash = sealed.hash;
+  }
+
+  /** A batch's first event carries its command and opens its key; the rest extend it. */
+  private remember(sealed: SealedEvent): void {
+    if (sealed.command !== undefined) {
+      this.idempotency.set(sealed.key, { command: sealed.command, firstSeq: sealed.seq, lastSeq: sealed.seq });
+      this.recent.set(sealed.key, [sealed]);
+      if (this.recent.size > this.recentOutcomes) {
+        const oldest = this.recent.keys().next();
+        if (oldest.done !== true) this.recent.delete(oldest.value);
+      }
+      return;
+    }
+    const entry = this.idempotency.get(sealed.key);
+    if (entry === undefined) return;
+    this.idempotency.set(sealed.key, { ...entry, lastSeq: sealed.seq });
+    this.recent.get(sealed.key)?.push(sealed);
   }
 
   stateHash(): string {
@@ -107,7 +136,7 @@ export class Ledger {
   /** Everything needed to resume without the events before `headSeq`, as canonical text. */
   snapshot(): string {
     return encodeCanonical({
-      version: 1,
+      version: 2,
       seq: this.headSeq,
       hash: this.lastHash,
       state: persistedState(this.state),
@@ -115,9 +144,9 @@ export class Ledger {
     });
   }
 
-  static fromSnapshot(text: string, parseConfig: (json: unknown) => RiskConfig): Ledger {
+  static fromSnapshot(text: string, parseConfig: (json: unknown) => RiskConfig, options: LedgerOptions = {}): Ledger {
     const data = decodeCanonical(text) as SnapshotData;
-    if (data.version !== 1) throw new LedgerIntegrityError(`unknown snapshot version ${String(data.version)}`);
+    if (data.version !== 1 && data.version !== 2) throw new LedgerIntegrityError(`unknown snapshot version ${String(data.version)}`);
     const raw = data.state;
     const accounts = new Map<string, AccountRecord>(
       raw.accounts.map(([id, record]) => [id, { ...record, balances: new Map(record.balances), perps: new Map(record.perps) }]),
@@ -138,10 +167,10 @@ export class Ledger {
       halted: raw.halted,
       indexes: LedgerIndexes.rebuild(accounts.values(), (id) => !isSystemAccount(id)),
     };
-    const ledger = new Ledger(state);
+    const ledger = new Ledger(state, options.recentOutcomes ?? RECENT_OUTCOMES);
     ledger.nextSeq = data.seq + 1;
     ledger.lastHash = data.hash;
-    for (const [key, entry] of data.idempotency) ledger.idempotency.set(key, entry);
+    for (const [key, entry] of data.idempotency) ledger.idempotency.set(key, compactEntry(entry));
     return ledger;
   }
 
@@ -215,5 +244,19 @@ interface SnapshotData {
     readonly nextAuctionId: number;
     readonly halted: string | null;
   };
-  readonly idempotency: [string, IdempotencyEntry][];
+  /** Version 1 kept every event of every key; version 2 only where the log holds them. */
+  readonly idempotency: [string, IdempotencyEntry | { readonly command: Command; readonly events: readonly SealedEvent[] }][];
+}
+
+export interface LedgerOptions {
+  /** How many of the latest outcomes a retry gets from memory (default RECENT_OUTCOMES). */
+  readonly recentOutcomes?: number;
+}
+
+function compactEntry(entry: SnapshotData['idempotency'][number][1]): IdempotencyEntry {
+  if (!('events' in entry)) return entry;
+  const first = entry.events[0];
+  const last = entry.events[entry.events.length - 1];
+  if (first === undefined || last === undefined) throw new LedgerIntegrityError('a snapshot key holds no events');
+  return { command: entry.command, firstSeq: first.seq, lastSeq: last.seq };
 }
