@@ -5,23 +5,12 @@
  * they are neither hashed nor snapshotted: `rebuild` makes them again from a loaded state, and
  * evolve keeps them current through `recordReplaced` and `pricesChanged`.
  */
-import type { Account, PerpPosition } from '../account.ts';
+import type { Account } from '../account.ts';
 import { divDown, WAD } from '../fixed.ts';
 import { compareRank, rankEntry, type RankEntry } from '../liquidation/rank.ts';
 import type { PriceBook } from '../prices.ts';
 import type { RiskConfig } from '../config.ts';
-
-interface StoredAmount {
-  readonly amount: bigint;
-  readonly indexWad: bigint;
-}
-
-/** The parts of a stored account record the indexes read (state.ts AccountRecord). */
-interface IndexedRecord {
-  readonly id: string;
-  readonly balances: ReadonlyMap<string, StoredAmount>;
-  readonly perps: ReadonlyMap<string, PerpPosition>;
-}
+import type { AccountRecord, StoredBalance } from './state.ts';
 
 /** Every lender of one asset together. */
 export interface Lenders {
@@ -36,7 +25,7 @@ export interface Lenders {
 const NO_LENDERS: Lenders = { scaledWad: 0n, count: 0n };
 
 /** A balance's share of `Lenders.scaledWad`: zero for a debt. */
-function scaledDeposit(balance: StoredAmount | undefined): bigint {
+function scaledDeposit(balance: StoredBalance | undefined): bigint {
   return balance === undefined || balance.amount <= 0n ? 0n : divDown(balance.amount * WAD * WAD, balance.indexWad);
 }
 
@@ -102,7 +91,7 @@ export class LedgerIndexes {
   private pricesVersion = 0;
 
   /** The indexes of a state loaded whole (a snapshot): every user record indexed once. */
-  static rebuild(records: Iterable<IndexedRecord>, isUser: (id: string) => boolean): LedgerIndexes {
+  static rebuild(records: Iterable<AccountRecord>, isUser: (id: string) => boolean): LedgerIndexes {
     const indexes = new LedgerIndexes();
     for (const record of records) if (isUser(record.id)) indexes.recordReplaced(undefined, record);
     return indexes;
@@ -118,7 +107,7 @@ export class LedgerIndexes {
   }
 
   /** A user account's record was replaced (`before` undefined when it is new). */
-  recordReplaced(before: IndexedRecord | undefined, after: IndexedRecord): void {
+  recordReplaced(before: AccountRecord | undefined, after: AccountRecord): void {
     this.indexLenders(before, after);
     this.indexHolders(before, after);
     for (const queue of this.queues.values()) {
@@ -133,7 +122,7 @@ export class LedgerIndexes {
   deleveragingQueue(
     market: string,
     side: 1n | -1n,
-    recordOf: (id: string) => IndexedRecord | undefined,
+    recordOf: (id: string) => AccountRecord | undefined,
     prices: PriceBook,
     config: RiskConfig,
   ): RankedSide {
@@ -170,7 +159,7 @@ export class LedgerIndexes {
     return queue;
   }
 
-  private indexLenders(before: IndexedRecord | undefined, after: IndexedRecord): void {
+  private indexLenders(before: AccountRecord | undefined, after: AccountRecord): void {
     if (before?.balances === after.balances) return;
     for (const [asset, now] of after.balances) {
       const old = before?.balances.get(asset);
@@ -179,7 +168,7 @@ export class LedgerIndexes {
     for (const [asset, old] of before?.balances ?? []) if (!after.balances.has(asset)) this.moveLender(asset, old, undefined);
   }
 
-  private moveLender(asset: string, old: StoredAmount | undefined, now: StoredAmount | undefined): void {
+  private moveLender(asset: string, old: StoredBalance | undefined, now: StoredBalance | undefined): void {
     const lenders = this.lendersOf(asset);
     const wasLender = old !== undefined && old.amount > 0n;
     const isLender = now !== undefined && now.amount > 0n;
@@ -190,7 +179,7 @@ export class LedgerIndexes {
     });
   }
 
-  private indexHolders(before: IndexedRecord | undefined, after: IndexedRecord): void {
+  private indexHolders(before: AccountRecord | undefined, after: AccountRecord): void {
     if (before?.perps === after.perps) return;
     for (const market of before?.perps.keys() ?? []) if (!after.perps.has(market)) this.holders.get(market)?.delete(after.id);
     for (const market of after.perps.keys()) {
@@ -205,7 +194,7 @@ export class LedgerIndexes {
 }
 
 /** The account as its settled record stands, without pending interest or funding. */
-function settledAccount(record: IndexedRecord): Account {
+function settledAccount(record: AccountRecord): Account {
   const balances = new Map<string, bigint>();
   for (const [asset, balance] of record.balances) balances.set(asset, balance.amount);
   return { id: record.id, balances, perps: record.perps };
