@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { adjustBalance, applyFill, type Account } from '../src/core/account.ts';
 import type { RiskConfig } from '../src/core/config.ts';
 import { WAD } from '../src/core/fixed.ts';
-import { evaluateAccount, type AccountHealth } from '../src/core/health.ts';
+import { evaluateAccount, explainAccount, type AccountHealth, type ExplainedHealth } from '../src/core/health.ts';
 import { exposedAssets, liquidationPrices } from '../src/core/liquidation-price.ts';
 import { previewWhatIf, type WhatIf } from '../src/core/preview.ts';
 import { withPrice, type PriceBook } from '../src/core/prices.ts';
@@ -35,7 +35,13 @@ function evaluate(account: Account, prices: PriceBook, config: RiskConfig): Acco
   return result.value;
 }
 
-function keyOf(contribution: AccountHealth['breakdown'][number]): string {
+function explain(account: Account, prices: PriceBook, config: RiskConfig): ExplainedHealth {
+  const result = explainAccount(account, prices, config);
+  if (!result.ok) throw new Error(`valuation failed: ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+function keyOf(contribution: ExplainedHealth['breakdown'][number]): string {
   return contribution.kind === 'balance' ? contribution.asset : contribution.market;
 }
 
@@ -54,10 +60,16 @@ describe('rounding never favours the account', () => {
     fc.assert(
       fc.property(worldArb, ({ config, account, prices }) => {
         const health = evaluate(account, prices, config);
+        const { breakdown, ...explainedTotals } = explain(account, prices, config);
+        expect(explainedTotals).toEqual(health);
         const reference = exactContributions(account, prices, config);
-        expect(health.breakdown.map(keyOf).sort()).toEqual(reference.map((c) => c.key).sort());
+        expect(breakdown.map(keyOf).sort()).toEqual(reference.map((c) => c.key).sort());
+        // Without size-scaled margin every liability is rational, and its total is rounded once.
+        const rationalLiabilities = [...account.perps.values()].every(
+          (position) => position.size === 0n || config.markets.get(position.market)!.sizeScalingFactorWad === 0n,
+        );
 
-        for (const contribution of health.breakdown) {
+        for (const contribution of breakdown) {
           const ref = reference.find((c) => c.key === keyOf(contribution))!;
           for (const level of LEVELS) {
             const got = contribution[level];
@@ -92,6 +104,26 @@ describe('rounding never favours the account', () => {
           const got = health[level];
           expect(atMost(got.assetsUsd, totals.assets), `${level} total assets ≤ exact`).toBe(true);
           expect(atLeast(got.liabilitiesUsd, totals.liabilities), `${level} total liabilities ≥ exact`).toBe(true);
+          // one rounding per side and level: the floor of the exact sum, the ceiling of the exact sum
+          expect(isFloorOf(got.assetsUsd, totals.assets), `${level} total assets = ⌊exact⌋`).toBe(true);
+          if (rationalLiabilities) {
+            expect(isCeilOf(got.liabilitiesUsd, totals.liabilities), `${level} total liabilities = ⌈exact⌉`).toBe(true);
+          }
+          // The breakdown's parts, each rounded on its own, sum to no more assets and no fewer
+          // liabilities, by less than one wei per rounded part (⌊Σx⌋ − Σ⌊x⌋ ≤ n − 1 for n parts):
+          // one per contribution for assets, up to two per perp (loss and requirement) for liabilities.
+          const parts = breakdown.reduce(
+            (sum, contribution) => ({
+              assets: sum.assets + contribution[level].assetsUsd,
+              liabilities: sum.liabilities + contribution[level].liabilitiesUsd,
+            }),
+            { assets: 0n, liabilities: 0n },
+          );
+          const count = BigInt(breakdown.length);
+          expect(parts.assets <= got.assetsUsd).toBe(true);
+          expect(got.assetsUsd - parts.assets <= (count > 0n ? count - 1n : 0n)).toBe(true);
+          expect(parts.liabilities >= got.liabilitiesUsd).toBe(true);
+          expect(parts.liabilities - got.liabilitiesUsd <= 2n * count).toBe(true);
           // health ≤ exact assets − exact liabilities, i.e. exact liabilities + health ≤ exact assets
           expect(atLeast(got.assetsUsd - got.healthUsd, totals.liabilities)).toBe(true);
           expect(got.healthUsd).toBe(got.assetsUsd - got.liabilitiesUsd);
@@ -128,6 +160,53 @@ describe('rounding never favours the account', () => {
     ); // 1 + 1.414 + 1.732 = 4.15
     expect(atLeast(4n, addExact(exact(fraction(1n)), exact(fraction(0n), [root2, { coefficient: fraction(1n), radicand: 3n }])))).toBe(
       false,
+    );
+  });
+});
+
+/**
+ * A world whose prices carry, for some assets, a stable price (initial margin values at the
+ * less favourable of spot and stable) and a mark price for perps; the exact reference does not
+ * model these, so they are checked against the breakdown, which is valued by separate code.
+ */
+const oracleWorldArb = worldArb.chain((world) => {
+  const ids = [...world.prices.keys()];
+  const permille = fc.option(bigIntIn(1n, 3000n), { nil: undefined });
+  return fc.tuple(...ids.map(() => fc.tuple(permille, permille))).map((extras) => {
+    const prices = new Map(world.prices);
+    ids.forEach((id, index) => {
+      const price = world.prices.get(id)!;
+      const [stable, mark] = extras[index]!;
+      prices.set(id, {
+        ...price,
+        ...(stable !== undefined && { stablePriceWad: (price.priceWad * stable) / 1000n + 1n }),
+        ...(mark !== undefined && { markPriceWad: (price.priceWad * mark) / 1000n + 1n }),
+      });
+    });
+    return { ...world, prices };
+  });
+});
+
+describe('totals and breakdown', () => {
+  it('with stable and mark prices, each total is its parts up to one wei per rounded part', () => {
+    fc.assert(
+      fc.property(oracleWorldArb, ({ config, account, prices }) => {
+        const { breakdown, ...totals } = explain(account, prices, config);
+        expect(evaluate(account, prices, config)).toEqual(totals);
+        const count = BigInt(breakdown.length);
+        for (const level of LEVELS) {
+          let assets = 0n;
+          let liabilities = 0n;
+          for (const contribution of breakdown) {
+            assets += contribution[level].assetsUsd;
+            liabilities += contribution[level].liabilitiesUsd;
+          }
+          // parts ≤ total < parts + count for what is held; parts − 2 × count < total ≤ parts for what is owed
+          expect(assets <= totals[level].assetsUsd && totals[level].assetsUsd - assets <= (count > 0n ? count - 1n : 0n)).toBe(true);
+          expect(liabilities >= totals[level].liabilitiesUsd && liabilities - totals[level].liabilitiesUsd <= 2n * count).toBe(true);
+        }
+      }),
+      RUNS,
     );
   });
 });

@@ -4,7 +4,7 @@
  * asset's price) and prints a JSON array. Invalid input prints nothing on stdout.
  */
 import { parseRiskConfig } from '../core/config.ts';
-import { evaluateAccount } from '../core/health.ts';
+import { explainAccount } from '../core/health.ts';
 import { liquidationPrices } from '../core/liquidation-price.ts';
 import { parsePortfolios } from '../core/portfolio.ts';
 import { presentAccountRisk } from '../core/present.ts';
@@ -34,7 +34,7 @@ export async function evaluateCommand(args: readonly string[]): Promise<number> 
   }
 
   const results = accounts.value.map((account) => {
-    const health = evaluateAccount(account, prices.value, config.value);
+    const health = explainAccount(account, prices.value, config.value);
     if (!health.ok) {
       const problem = health.error;
       const message =

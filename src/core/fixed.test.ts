@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   divDown,
+  divDownPow10,
   divUp,
+  divUpPow10,
   formatDecimal,
   formatWad,
   mulDivDown,
@@ -176,6 +178,28 @@ describe('divDown / divUp', () => {
     expect(divUp(numerator, denominator)).toBe(ceil);
   });
 
+  it.each([
+    // [numerator, exponent, ⌊n / 10^e⌋, ⌈n / 10^e⌉]: e = 0, one power of five (≤ 27), two, three
+    [0n, 36, 0n, 0n],
+    [7n, 0, 7n, 7n],
+    [15n, 1, 1n, 2n],
+    [10n ** 27n, 27, 1n, 1n],
+    [10n ** 27n + 1n, 27, 1n, 2n],
+    [10n ** 28n - 1n, 28, 0n, 1n],
+    [10n ** 36n * 12345n + 1n, 36, 12345n, 12346n],
+    [10n ** 54n * 3n, 54, 3n, 3n],
+    [10n ** 54n * 3n - 1n, 54, 2n, 3n],
+    [10n ** 60n + 10n ** 55n, 55, 100_001n, 100_001n],
+  ])('%s / 10^%s: floor %s, ceil %s (divDownPow10, divUpPow10)', (numerator, exponent, floor, ceil) => {
+    expect(divDownPow10(numerator, exponent)).toBe(floor);
+    expect(divUpPow10(numerator, exponent)).toBe(ceil);
+  });
+
+  it('divDownPow10 and divUpPow10 reject a negative numerator', () => {
+    expect(() => divDownPow10(-1n, 18)).toThrow(RangeError);
+    expect(() => divUpPow10(-1n, 18)).toThrow(RangeError);
+  });
+
   it.each([[0n], [-1n], [-3n]])('rejects denominator %s', (denominator) => {
     expect(() => divDown(7n, denominator)).toThrow(RangeError);
     expect(() => divUp(7n, denominator)).toThrow(RangeError);
@@ -227,9 +251,22 @@ describe('sqrtDown / sqrtUp', () => {
     [2n ** 128n, 2n ** 64n, 2n ** 64n],
     // √(31500 × 1e36): the notional of 0.5 BTC at 63000, in wad, as health.ts scales it
     [31_500n * 10n ** 36n, 177_482_393_492_988_481_277n, 177_482_393_492_988_481_278n],
+    // past 256 bits (bit lengths are found 256 bits at a time)
+    [2n ** 2048n, 2n ** 1024n, 2n ** 1024n],
   ])('√%s: down %s, up %s', (n, down, up) => {
     expect(sqrtDown(n)).toBe(down);
     expect(sqrtUp(n)).toBe(up);
+  });
+
+  it('gives k − 1 at k² − 1, k at k² and at k² + 2k (the last n below (k + 1)²) for roots of 1 to 1100 bits', () => {
+    for (let bits = 1n; bits <= 1100n; bits += 1n) {
+      for (const k of [2n ** (bits - 1n), 2n ** bits - 1n, (2n ** bits * 7n) / 10n + 1n]) {
+        expect(sqrtDown(k * k - 1n)).toBe(k - 1n);
+        expect(sqrtDown(k * k)).toBe(k);
+        expect(sqrtDown(k * k + 2n * k)).toBe(k);
+        expect(sqrtUp(k * k + 1n)).toBe(k + 1n);
+      }
+    }
   });
 
   it('rejects negative input', () => {
@@ -288,6 +325,17 @@ describe('properties', () => {
           expect(ceil - floor).toBe(exact ? 0n : 1n);
         },
       ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('divDownPow10 / divUpPow10 agree with divDown / divUp by 10^e', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 300n }), fc.integer({ min: 0, max: 90 }), (numerator, exponent) => {
+        const denominator = 10n ** BigInt(exponent);
+        expect(divDownPow10(numerator, exponent)).toBe(divDown(numerator, denominator));
+        expect(divUpPow10(numerator, exponent)).toBe(divUp(numerator, denominator));
+      }),
       { numRuns: 2000 },
     );
   });

@@ -24,9 +24,9 @@ const DECIMAL_LENGTH_MAX = 80;
 const powersOfTen: bigint[] = [];
 /** 10^exponent as bigint, cached for the small exponents asset decimals use. */
 export function pow10(exponent: number): bigint {
-  if (!Number.isInteger(exponent) || exponent < 0) throw new RangeError(`pow10: bad exponent ${exponent}`);
   let cached = powersOfTen[exponent];
   if (cached === undefined) {
+    if (!Number.isInteger(exponent) || exponent < 0) throw new RangeError(`pow10: bad exponent ${exponent}`);
     cached = 10n ** BigInt(exponent);
     powersOfTen[exponent] = cached;
   }
@@ -110,23 +110,75 @@ export function divUp(numerator: bigint, denominator: bigint): bigint {
   return (numerator + denominator - 1n) / denominator;
 }
 
+/**
+ * Dividing by 10^e in steps of at most 10^19, the largest power of ten below 2^64, is a
+ * chain of divisions by one 64-bit bigint digit (⌊⌊n / a⌋ / b⌋ = ⌊n / (a × b)⌋ for n ≥ 0).
+ * Those are several times cheaper than one division by the multi-digit 10^e, and the
+ * valuation divides by 10^(18 + decimals) four times on every account.
+ */
+const POW10_DIGIT_MAX = 19; // 10^19 < 2^64 < 10^20
+
+/** ⌊n / 10^exponent⌋ for n ≥ 0 (for what the account owns). */
+export function divDownPow10(n: bigint, exponent: number): bigint {
+  if (n < 0n) throw new RangeError('divDownPow10: numerator must not be negative');
+  let quotient = n;
+  let rest = exponent;
+  for (; rest > POW10_DIGIT_MAX; rest -= POW10_DIGIT_MAX) quotient /= pow10(POW10_DIGIT_MAX);
+  return rest === 0 ? quotient : quotient / pow10(rest);
+}
+
+/** ⌈n / 10^exponent⌉ for n ≥ 0 (for what the account owes): ⌊(n − 1) / d⌋ + 1 for n ≥ 1. */
+export function divUpPow10(n: bigint, exponent: number): bigint {
+  if (n <= 0n) return divDownPow10(n, exponent);
+  return divDownPow10(n - 1n, exponent) + 1n;
+}
+
 /** ⌈√n⌉ for n ≥ 0, by Newton's method on bigint. */
 export function sqrtUp(n: bigint): bigint {
   const root = sqrtDown(n);
   return root * root === n ? root : root + 1n;
 }
 
-/** ⌊√n⌋ for n ≥ 0. */
+/**
+ * ⌊√n⌋ for n ≥ 0: Python's `math.isqrt` (Mark Dickinson's). It builds the root of the top
+ * bits of n and doubles their number at each step, one Newton step apiece, so the last step
+ * alone divides numbers of n's size; one correction at the end. With c = ⌊(bits − 1) / 2⌋,
+ * the loop keeps (root − 1)² < n >> 2(c − d) < (root + 1)², and d reaches c.
+ */
 export function sqrtDown(n: bigint): bigint {
   if (n < 0n) throw new RangeError('sqrtDown: negative input');
   if (n < 2n) return n;
-  // A power of two at or above the root: half the bit length, rounded up (hex is 4 bits a digit).
-  let x = 1n << BigInt((n.toString(16).length * 4 + 1) >> 1);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
+  const c = (bitLength(n) - 1) >> 1;
+  let steps = 0;
+  for (let rest = c; rest > 0; rest >>= 1) steps += 1;
+  let root = 1n;
+  let d = 0;
+  for (let s = steps - 1; s >= 0; s--) {
+    const e = d;
+    d = c >> s;
+    root = (root << BigInt(d - e - 1)) + (n >> BigInt(2 * c - e - d + 1)) / root; // both ≥ 0: the quotient is the floor
   }
+  return root * root > n ? root - 1n : root;
+}
+
+/** 2^k for k ≤ 256: bit lengths by binary search over these, without building a string. */
+const BIT_LENGTH_STEP = 256;
+const powersOfTwo: readonly bigint[] = Array.from({ length: BIT_LENGTH_STEP + 1 }, (_, k) => 1n << BigInt(k));
+
+/** The number of bits of n > 0: ⌊log2 n⌋ + 1. */
+function bitLength(n: bigint): number {
+  let bits = 0;
+  let rest = n;
+  for (; rest >= powersOfTwo[BIT_LENGTH_STEP]!; rest >>= BigInt(BIT_LENGTH_STEP)) bits += BIT_LENGTH_STEP;
+  // 2^low ≤ rest < 2^high
+  let low = 0;
+  let high = BIT_LENGTH_STEP;
+  while (high - low > 1) {
+    const middle = (low + high) >> 1;
+    if (rest >= powersOfTwo[middle]!) low = middle;
+    else high = middle;
+  }
+  return bits + low + 1;
 }
 
 export function abs(value: bigint): bigint {

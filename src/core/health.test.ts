@@ -9,27 +9,31 @@ import type { MarketConfig } from './config.ts';
 import { WAD } from './fixed.ts';
 import {
   evaluateAccount,
+  explainAccount,
   isBelowRatio,
   scaledMarginFractions,
-  type AccountHealth,
   type BalanceContribution,
+  type ExplainedHealth,
   type PerpContribution,
 } from './health.ts';
 import type { PriceBook } from './prices.ts';
 
-function evaluate(subject: Account, prices: PriceBook, config = EXAMPLE_CONFIG): AccountHealth {
-  const result = evaluateAccount(subject, prices, config);
+/** The explained valuation; checks on the way that evaluateAccount gives the same totals. */
+function evaluate(subject: Account, prices: PriceBook, config = EXAMPLE_CONFIG): ExplainedHealth {
+  const result = explainAccount(subject, prices, config);
   if (!result.ok) throw new Error(`unexpected valuation error ${JSON.stringify(result.error)}`);
+  const { breakdown: _, ...totals } = result.value;
+  expect(evaluateAccount(subject, prices, config)).toEqual({ ok: true, value: totals });
   return result.value;
 }
 
-function onlyPerp(health: AccountHealth): PerpContribution {
+function onlyPerp(health: ExplainedHealth): PerpContribution {
   const perps = health.breakdown.filter((c): c is PerpContribution => c.kind === 'perp');
   expect(perps).toHaveLength(1);
   return perps[0]!;
 }
 
-function balance(health: AccountHealth, asset: string): BalanceContribution {
+function balance(health: ExplainedHealth, asset: string): BalanceContribution {
   const found = health.breakdown.find((c): c is BalanceContribution => c.kind === 'balance' && c.asset === asset);
   if (found === undefined) throw new Error(`no contribution for ${asset}`);
   return found;
@@ -553,6 +557,39 @@ describe('evaluateAccount: rounding against the account', () => {
     expect(loss.unrealizedPnlUsd).toBe(-1n);
     expect(loss.initial).toEqual({ assetsUsd: 0n, liabilitiesUsd: 301n });
     expect(loss.maintenance).toEqual({ assetsUsd: 0n, liabilitiesUsd: 151n });
+  });
+
+  it('rounds each total once, and each part of the breakdown on its own', () => {
+    const prices = priceBook({ ETH: '1.9', USDC: '1' });
+    const long: Account = {
+      id: 'l',
+      balances: new Map([['ETH', 1n]]),
+      perps: new Map([['ETH-PERP', { market: 'ETH-PERP', size: 1n, entryPriceWad: wad('1.4') }]]),
+    };
+    // 1 wei ETH × 1.9 = 1.9 wei: × 0.80 = 1.52, × 0.85 = 1.615; the 1 wei long gains 1.9 − 1.4 = 0.5 wei
+    // parts:  initial ⌊1.52⌋ + ⌊0.5⌋ = 1 + 0 = 1;    maintenance ⌊1.615⌋ + ⌊0.5⌋ = 1 + 0 = 1
+    // totals: initial ⌊1.52 + 0.5⌋ = ⌊2.02⌋ = 2;     maintenance ⌊1.615 + 0.5⌋ = ⌊2.115⌋ = 2
+    // owed: the requirement 1.9 × 0.10 = 0.19 → 1 and 1.9 × 0.05 = 0.095 → 1, one part either way
+    const held = evaluate(long, prices);
+    expect(balance(held, 'ETH').initial.assetsUsd + onlyPerp(held).initial.assetsUsd).toBe(1n);
+    expect(balance(held, 'ETH').maintenance.assetsUsd + onlyPerp(held).maintenance.assetsUsd).toBe(1n);
+    expect(held.initial).toEqual({ assetsUsd: 2n, liabilitiesUsd: 1n, healthUsd: 1n, ratioWad: wad('2') });
+    expect(held.maintenance).toEqual({ assetsUsd: 2n, liabilitiesUsd: 1n, healthUsd: 1n, ratioWad: wad('2') });
+
+    const short: Account = {
+      id: 's',
+      balances: new Map(),
+      perps: new Map([['ETH-PERP', { market: 'ETH-PERP', size: -1n, entryPriceWad: wad('1.4') }]]),
+    };
+    // the 1 wei short loses 0.5 wei and owes the same requirement: the part rounds the loss and
+    // the requirement up apiece, ⌈0.5⌉ + ⌈0.19⌉ = 2 and ⌈0.5⌉ + ⌈0.095⌉ = 2; the totals round
+    // their sum once, ⌈0.69⌉ = 1 and ⌈0.595⌉ = 1
+    const owed = evaluate(short, prices);
+    expect(onlyPerp(owed).initial.liabilitiesUsd).toBe(2n);
+    expect(onlyPerp(owed).maintenance.liabilitiesUsd).toBe(2n);
+    expect(owed.initial.liabilitiesUsd).toBe(1n);
+    expect(owed.maintenance.liabilitiesUsd).toBe(1n);
+    expect(owed.liquidatable).toBe(true); // health 0 − 1 = −1 wei
   });
 
   it('floors the ratio', () => {

@@ -8,12 +8,22 @@
  *                 + Σ perps |size| × mark × marginFraction_L(|size|)
  *   health_L = assets_L − liabilities_L;  ratio_L = assets_L / liabilities_L
  *
- * Each contribution is rounded once, against the account: what it holds down, what it owes
- * up. A sum of floors is at most the floor of the sum, so totals keep that direction.
+ * Rounding. Every term is an exact fraction numerator / (unit × WAD), where unit = 10^decimals
+ * of the asset (or the perp's base asset). `evaluateAccount` brings the terms of one side and
+ * level over the account's largest unit (multiplying each numerator by a power of ten, which
+ * is exact) and rounds each side's sum once, against the account: assets_L is the floor of
+ * the exact sum of what the account holds, liabilities_L the ceiling of the exact sum of what
+ * it owes. So each total is within one wei of exact arithmetic, and the only other rounding in
+ * a total is the size-scaled margin fraction (its root and product round up, per position).
+ *
+ * The breakdown (`explainAccount`) rounds each contribution on its own, the same way (a
+ * holding down, a debt, a loss and a requirement up). Its parts therefore need not add up to
+ * the totals to the wei: at each level their assets sum to at most assets_L, their
+ * liabilities to at least liabilities_L, each by less than one wei per rounded part.
  */
 import type { Account, PerpPosition } from './account.ts';
-import type { AssetConfig, Level, LevelWeights, MarketConfig, RiskConfig } from './config.ts';
-import { abs, divDown, divUp, max, mulDivUp, sqrtUp, WAD } from './fixed.ts';
+import type { AssetConfig, LevelWeights, MarketConfig, RiskConfig } from './config.ts';
+import { abs, divDown, divDownPow10, divUp, divUpPow10, max, min, mulDivUp, pow10, sqrtUp, WAD, WAD_DECIMALS } from './fixed.ts';
 import { markPrice, priceHigh, priceLow, type Price, type PriceBook } from './prices.ts';
 import { err, ok, type Result } from './result.ts';
 
@@ -69,6 +79,11 @@ export interface AccountHealth {
   readonly liquidatable: boolean;
   /** Maintenance ratio below the configured warning ratio. */
   readonly warning: boolean;
+}
+
+/** An account's health with what each balance and position adds to it (`explainAccount`). */
+export interface ExplainedHealth extends AccountHealth {
+  /** Each part rounded on its own: the parts may miss the totals by a few wei (file comment). */
   readonly breakdown: readonly Contribution[];
 }
 
@@ -82,7 +97,9 @@ const NO_WEIGHT: LevelWeights = { initialWad: 0n, maintenanceWad: 0n };
 const UNIT_WEIGHT: LevelWeights = { initialWad: WAD, maintenanceWad: WAD };
 
 /**
- * Values an account at both margin levels with its full breakdown.
+ * Values an account at both margin levels: the totals only, each side of each level rounded
+ * once (file comment). This is the valuation every decision uses; `explainAccount` adds the
+ * breakdown for display.
  *
  * Each balance and position first passes its guards (known asset or market, a price), in
  * the order of the error codes; past them its valuation cannot fail.
@@ -92,15 +109,51 @@ export function evaluateAccount(
   prices: PriceBook,
   config: RiskConfig,
 ): Result<AccountHealth, ValuationError> {
-  const breakdown: Contribution[] = [];
+  // The exact numerators of the four totals over 10^decimals × WAD, `decimals` the most of any
+  // asset seen so far: a term of an asset with fewer decimals is multiplied up by `scale`, and
+  // the sums are multiplied up when an asset with more arrives. (Plain locals: this is the
+  // hottest loop of the engine, and an accumulator object made it measurably slower.)
+  let decimals = 0;
+  let initialAssets = 0n;
+  let initialLiabilities = 0n;
+  let maintenanceAssets = 0n;
+  let maintenanceLiabilities = 0n;
+
   for (const [asset, amount] of account.balances) {
     if (amount === 0n) continue;
     const assetConfig = config.assets.get(asset);
     if (assetConfig === undefined) return err({ code: 'UNKNOWN_ASSET', asset });
     const price = prices.get(asset);
     if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset });
-    breakdown.push(balanceContribution(asset, amount, price, assetConfig));
+
+    if (assetConfig.decimals > decimals) {
+      const widen = pow10(assetConfig.decimals - decimals);
+      initialAssets *= widen;
+      initialLiabilities *= widen;
+      maintenanceAssets *= widen;
+      maintenanceLiabilities *= widen;
+      decimals = assetConfig.decimals;
+    }
+    const scale = pow10(decimals - assetConfig.decimals);
+    if (amount > 0n) {
+      // a holding at price − confidence times its collateral weight
+      const weight = assetConfig.collateral;
+      if (weight === undefined) continue;
+      const value = scaled(amount * priceLow(price, 'maintenance'), scale);
+      // without a stable price the initial price is the spot one
+      const initialValue = price.stablePriceWad === undefined ? value : scaled(amount * priceLow(price, 'initial'), scale);
+      initialAssets += initialValue * weight.initialWad;
+      maintenanceAssets += value * weight.maintenanceWad;
+    } else {
+      // a debt at price + confidence times its liability weight (amount < 0: subtracted)
+      const weight = assetConfig.liability ?? UNIT_WEIGHT;
+      const debt = scaled(amount * priceHigh(price, 'maintenance'), scale);
+      const initialDebt = price.stablePriceWad === undefined ? debt : scaled(amount * priceHigh(price, 'initial'), scale);
+      initialLiabilities -= initialDebt * weight.initialWad;
+      maintenanceLiabilities -= debt * weight.maintenanceWad;
+    }
   }
+
   for (const position of account.perps.values()) {
     if (position.size === 0n) continue;
     const market = config.markets.get(position.market);
@@ -109,17 +162,87 @@ export function evaluateAccount(
     if (base === undefined) return err({ code: 'UNKNOWN_ASSET', asset: market.base });
     const price = prices.get(market.base);
     if (price === undefined) return err({ code: 'PRICE_UNAVAILABLE', asset: market.base });
-    breakdown.push(perpContribution(position, market, base, price));
+
+    if (base.decimals > decimals) {
+      const widen = pow10(base.decimals - decimals);
+      initialAssets *= widen;
+      initialLiabilities *= widen;
+      maintenanceAssets *= widen;
+      maintenanceLiabilities *= widen;
+      decimals = base.decimals;
+    }
+    const scale = pow10(decimals - base.decimals);
+    // the requirement |size| × mark × fraction is owed; a gain counts at its PnL weight, a loss in full
+    const markPriceWad = markPrice(price);
+    const size = position.size;
+    const notionalScaled = abs(size) * markPriceWad;
+    const fraction = perpMarginFractions(market, notionalScaled, base.unit);
+    const notional = scaled(notionalScaled, scale);
+    const pnl = scaled(size * (markPriceWad - position.entryPriceWad), scale);
+    initialLiabilities += notional * fraction.initialWad;
+    maintenanceLiabilities += notional * fraction.maintenanceWad;
+    if (pnl > 0n) {
+      initialAssets += pnl * market.positivePnlWeight.initialWad;
+      maintenanceAssets += pnl * market.positivePnlWeight.maintenanceWad;
+    } else if (pnl < 0n) {
+      const loss = pnl * WAD;
+      initialLiabilities -= loss;
+      maintenanceLiabilities -= loss;
+    }
   }
-  const initial = levelHealth(breakdown, 'initial');
-  const maintenance = levelHealth(breakdown, 'maintenance');
+
+  // Each side of each level rounded once, against the account: held down, owed up.
+  const exponent = decimals + WAD_DECIMALS;
+  const initial = levelHealth(divDownPow10(initialAssets, exponent), divUpPow10(initialLiabilities, exponent));
+  const maintenance = levelHealth(
+    divDownPow10(maintenanceAssets, exponent),
+    divUpPow10(maintenanceLiabilities, exponent),
+  );
   return ok({
     initial,
     maintenance,
     liquidatable: maintenance.healthUsd < 0n,
-    warning: isBelowRatio(maintenance, config.warningRatioWad),
-    breakdown,
+    // ⌊x⌋ < r ⇔ x < r for a whole r: the same answer as isBelowRatio, without its products
+    warning: maintenance.ratioWad !== null && maintenance.ratioWad < config.warningRatioWad,
   });
+}
+
+/** value × scale, skipping the product when the scale is one. */
+function scaled(value: bigint, scale: bigint): bigint {
+  return scale === 1n ? value : value * scale;
+}
+
+/**
+ * `evaluateAccount` with the breakdown: what each non-zero balance and position adds at each
+ * level, each rounded on its own (so the parts may miss the totals by a few wei), in the
+ * account's order, balances first.
+ */
+export function explainAccount(
+  account: Account,
+  prices: PriceBook,
+  config: RiskConfig,
+): Result<ExplainedHealth, ValuationError> {
+  const health = evaluateAccount(account, prices, config);
+  if (!health.ok) return health;
+  // Past evaluateAccount every guard holds: the lookups below cannot miss.
+  const breakdown: Contribution[] = [];
+  for (const [asset, amount] of account.balances) {
+    if (amount === 0n) continue;
+    breakdown.push(balanceContribution(asset, amount, found(prices.get(asset), asset), found(config.assets.get(asset), asset)));
+  }
+  for (const position of account.perps.values()) {
+    if (position.size === 0n) continue;
+    const market = found(config.markets.get(position.market), position.market);
+    const base = found(config.assets.get(market.base), market.base);
+    breakdown.push(perpContribution(position, market, base, found(prices.get(market.base), market.base)));
+  }
+  return ok({ ...health.value, breakdown });
+}
+
+/** A lookup that evaluateAccount's guards have already proved present. */
+function found<T>(value: T | undefined, id: string): T {
+  if (value === undefined) throw new Error(`explainAccount: ${id} passed the valuation guards but is missing`);
+  return value;
 }
 
 /** assets / liabilities < ratio, by cross-multiplication (no division, no rounding). */
@@ -178,8 +301,6 @@ interface PerpScaled {
   readonly pnlScaled: bigint;
   /** |size| × mark. */
   readonly notionalScaled: bigint;
-  /** The base asset's unit (base units per whole unit). */
-  readonly unit: bigint;
   /** unit × WAD: divides a product with one more wad factor down to USD wads. */
   readonly unitWad: bigint;
   /** |pnl| rounded up when the position loses; zero otherwise. */
@@ -197,11 +318,10 @@ function perpContribution(
   const scaled: PerpScaled = {
     pnlScaled,
     notionalScaled: abs(position.size) * markPriceWad,
-    unit: base.unit,
     unitWad: base.unit * WAD,
     lossUsd: pnlScaled < 0n ? divUp(-pnlScaled, base.unit) : 0n,
   };
-  const marginFraction = perpMarginFractions(market, scaled);
+  const marginFraction = perpMarginFractions(market, scaled.notionalScaled, base.unit);
   return {
     kind: 'perp',
     market: market.id,
@@ -227,34 +347,37 @@ function perpLevel(scaled: PerpScaled, marginFractionWad: bigint, pnlWeightWad: 
   return { assetsUsd: 0n, liabilitiesUsd: scaled.lossUsd + requirementUsd };
 }
 
-/** The market's margin fractions; the notional (up) is only needed when size scaling is on. */
-function perpMarginFractions(market: MarketConfig, scaled: PerpScaled): LevelWeights {
+/**
+ * The market's margin fractions for a position of notional |size| × mark (base units × wad);
+ * the notional in USD (up) is only needed when size scaling is on.
+ */
+function perpMarginFractions(market: MarketConfig, notionalScaled: bigint, unit: bigint): LevelWeights {
   if (market.sizeScalingFactorWad === 0n) return market.marginFraction;
-  return scaledMarginFractions(market, divUp(scaled.notionalScaled, scaled.unit));
+  return scaledMarginFractions(market, divUp(notionalScaled, unit));
 }
 
 /**
- * marginFraction_L = max(base_L, factor × √notional), notional in whole USD. The root and
+ * marginFraction_L = max(base_L, factor × √notional), notional in USD (a wad). The root and
  * the product round up: a requirement is owed.
+ *
+ * The rounded-up factor × √notional is at most a base fraction b exactly when
+ * ⌈√(notional × WAD)⌉ ≤ t = ⌊b × WAD / factor⌋, i.e. when notional × WAD ≤ t². Below that
+ * bound for the smaller base fraction both levels keep their base, and the root is skipped:
+ * the answer is the same as with it, only cheaper (most positions are below it).
  */
 export function scaledMarginFractions(market: MarketConfig, notionalUsd: bigint): LevelWeights {
-  if (market.sizeScalingFactorWad === 0n) return market.marginFraction;
-  const rootWad = sqrtUp(notionalUsd * WAD);
-  const scaledWad = mulDivUp(market.sizeScalingFactorWad, rootWad, WAD);
-  return {
-    initialWad: max(market.marginFraction.initialWad, scaledWad),
-    maintenanceWad: max(market.marginFraction.maintenanceWad, scaledWad),
-  };
+  const factorWad = market.sizeScalingFactorWad;
+  if (factorWad === 0n) return market.marginFraction;
+  const { initialWad, maintenanceWad } = market.marginFraction;
+  const radicand = notionalUsd * WAD;
+  const rootMax = divDown(min(initialWad, maintenanceWad) * WAD, factorWad);
+  if (radicand <= rootMax * rootMax) return market.marginFraction;
+  const scaledWad = mulDivUp(factorWad, sqrtUp(radicand), WAD);
+  return { initialWad: max(initialWad, scaledWad), maintenanceWad: max(maintenanceWad, scaledWad) };
 }
 
-function levelHealth(breakdown: readonly Contribution[], level: Level): LevelHealth {
-  let assetsUsd = 0n;
-  let liabilitiesUsd = 0n;
-  for (const contribution of breakdown) {
-    const part = contribution[level];
-    assetsUsd += part.assetsUsd;
-    liabilitiesUsd += part.liabilitiesUsd;
-  }
+/** Totals of one level: health and the ratio (rounded down) follow from the two sides. */
+function levelHealth(assetsUsd: bigint, liabilitiesUsd: bigint): LevelHealth {
   return {
     assetsUsd,
     liabilitiesUsd,

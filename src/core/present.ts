@@ -7,7 +7,7 @@ import type { Account } from './account.ts';
 import type { LevelWeights, RiskConfig } from './config.ts';
 import { formatDecimal, formatWad } from './fixed.ts';
 import { sortedEntries } from './order.ts';
-import type { AccountHealth, Contribution, LevelContribution, LevelHealth } from './health.ts';
+import type { Contribution, ExplainedHealth, LevelContribution, LevelHealth } from './health.ts';
 import type { LiquidationPrice } from './liquidation-price.ts';
 
 export interface LevelHealthJson {
@@ -29,7 +29,7 @@ export interface AccountRiskJson {
 
 export function presentAccountRisk(
   account: Account,
-  health: AccountHealth,
+  health: ExplainedHealth,
   liquidationPrices: readonly LiquidationPrice[] | null,
   config: RiskConfig,
 ): AccountRiskJson {

@@ -26,8 +26,8 @@
  *    below (n + 21) × 2^-53 < 4.6e-13. The screen charges EPS = 1e-12 on every term, on both
  *    sums and on every threshold product. The one difference, mark − entry of a perp, is
  *    charged EPS × |size| × (mark + |entry|) absolutely.
- *  - the core's rounding: each contribution is rounded once by at most 1 wei (charged 2e-18
- *    USD); a size-scaled margin fraction rounds √ and × up, at most factor × (1e9 + 1) / 1e18
+ *  - the core's rounding: each side's total is rounded once, by less than 1 wei (the screen
+ *    charges 2e-18 USD per term, which covers it with room); a size-scaled margin fraction rounds √ and × up, at most factor × (1e9 + 1) / 1e18
  *    + 1e-18 above the real fraction (charged notional × (factor × 2e-9 + 2e-18));
  *  - interest since the account was indexed: currentAmount rounds by one base unit, so the
  *    indexed quantity × index is within (1 + index / lowest index) base units of the exact
@@ -70,7 +70,7 @@ const MARGIN_SCALING = 1;
 const PNL_WEIGHT = 2;
 
 const EPS = 1e-12;
-/** Two wei in USD: the core rounds each contribution once, by less than one wei. */
+/** Two wei in USD, charged per term: the core rounds each side's total once, by less than one wei. */
 const WEI2 = 2e-18;
 /** A size-scaled fraction rounds up by at most factor × (1e9 + 1) / 1e18 + 1e-18. */
 const ROOT_SLACK = 2e-9;

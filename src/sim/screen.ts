@@ -61,7 +61,7 @@ export interface ScreenResult {
 
 /** Relative tolerance of the float valuation: orders of magnitude above its error (~1e-15). */
 const RELATIVE_TOLERANCE = 1e-9;
-/** Absolute tolerance, USD: covers rounding to wei of each contribution. */
+/** Absolute tolerance, USD: covers the core's rounding to the wei (once per side of each total). */
 const ABSOLUTE_TOLERANCE_USD = 1e-6;
 
 export class RiskScreen {

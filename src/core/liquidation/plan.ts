@@ -21,7 +21,7 @@ import { balanceOf, type Account } from '../account.ts';
 import { compareIds } from '../order.ts';
 import type { RiskConfig } from '../config.ts';
 import { abs, divDown, divUp, min, mulDivDown, mulDivUp, WAD } from '../fixed.ts';
-import { evaluateAccount, type AccountHealth, type LevelHealth, type ValuationError } from '../health.ts';
+import { evaluateAccount, explainAccount, type AccountHealth, type LevelHealth, type ValuationError } from '../health.ts';
 import { priceHigh, priceLow, type PriceBook } from '../prices.ts';
 import { err, ok, type Result } from '../result.ts';
 import {
@@ -449,7 +449,7 @@ class Planner {
 
   /** Markets of the account's positions, largest maintenance requirement first. */
   private perpsByRequirement(): string[] {
-    const health = evaluateAccount(this.account(), this.prices, this.config);
+    const health = explainAccount(this.account(), this.prices, this.config);
     if (!health.ok) return [];
     return health.value.breakdown
       .flatMap((part) => (part.kind === 'perp' ? [{ market: part.market, requirement: part.maintenance.liabilitiesUsd }] : []))

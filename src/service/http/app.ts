@@ -14,7 +14,7 @@ import { decide } from '../../core/ledger/decide.ts';
 import type { Outcome } from '../../core/ledger/ledger.ts';
 import { deleveragingRankOf } from '../../core/ledger/liquidate.ts';
 import { accountView, SYSTEM } from '../../core/ledger/state.ts';
-import { evaluateAccount } from '../../core/health.ts';
+import { explainAccount } from '../../core/health.ts';
 import { liquidationPrices } from '../../core/liquidation-price.ts';
 import { equityAtMid } from '../../core/liquidation/plan.ts';
 import { formatAmount, presentAccountRisk, presentBalances, presentLevel } from '../../core/present.ts';
@@ -383,8 +383,11 @@ function registerReads(app: FastifyInstance, context: ServiceContext): void {
       const preview = previewWhatIf({ account: accountView(state, record), prices: state.prices }, actions, state.config);
       if (!preview.ok) throw rejectionError(preview.error, state.config);
       const after = preview.value;
+      // The same valuation as `after.after`, with its breakdown for the answer.
+      const explained = explainAccount(after.scenario.account, after.scenario.prices, state.config);
+      if (!explained.ok) throw rejectionError(explained.error, state.config);
       return {
-        ...presentAccountRisk(after.scenario.account, after.after, liquidationPrices(after.scenario.account, after.scenario.prices, state.config), state.config),
+        ...presentAccountRisk(after.scenario.account, explained.value, liquidationPrices(after.scenario.account, after.scenario.prices, state.config), state.config),
         balances: presentBalances(after.scenario.account, state.config),
         before: { initial: presentLevel(after.before.initial), maintenance: presentLevel(after.before.maintenance) },
         check: ledgerCheck(context, id, actions),
@@ -605,7 +608,7 @@ export function accountJson(context: ServiceContext, id: string): Record<string,
   const record = state.accounts.get(id);
   if (record === undefined) throw rejectionError({ code: 'UNKNOWN_ACCOUNT', account: id }, state.config);
   const view = accountView(state, record);
-  const health = evaluateAccount(view, state.prices, state.config);
+  const health = explainAccount(view, state.prices, state.config);
   if (!health.ok) {
     throw new HttpError(409, 'PRICE_UNAVAILABLE', `account ${id} cannot be valued yet: ${health.error.code}`, { ...health.error });
   }
