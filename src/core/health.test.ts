@@ -367,6 +367,18 @@ describe('evaluateAccount: size-scaled margin fraction max(base, factor × √(|
     expect(perp.maintenance.liabilitiesUsd).toBe(wad('100009.39955824152468'));
   });
 
+  it('keeps the base fractions up to the notional where the scaled one reaches them, and scales one wei past it', () => {
+    // MMF 0.05 = 0.0002 × √N at N = 62,500: the scaled fraction binds only above 62,500 USD of notional.
+    const btc = EXAMPLE_CONFIG.markets.get('BTC-PERP')!;
+    expect(evaluateBtc('1', '62500').marginFraction).toEqual(btc.marginFraction);
+    // 1 BTC at 62,500 + 1e-18: ⌈notional⌉ is one wei more, √ rounds up past 250, so the fraction
+    // is 0.0002 × 250.000000000000000001 rounded up: 0.050000000000000001.
+    const past = evaluateBtc('1', '62500.000000000000000001');
+    expect(past.marginFraction).toEqual(scaledMarginFractions(btc, wad('62500.000000000000000001')));
+    expect(past.marginFraction.maintenanceWad).toBe(wad('0.050000000000000001'));
+    expect(past.marginFraction.initialWad).toBe(wad('0.1'));
+  });
+
   it('scales a short by its absolute size', () => {
     const perp = evaluateBtc('-16', '62500');
     expect(perp.marginFraction).toEqual({ initialWad: wad('0.2'), maintenanceWad: wad('0.2') });

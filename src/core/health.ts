@@ -352,8 +352,32 @@ function perpLevel(scaled: PerpScaled, marginFractionWad: bigint, pnlWeightWad: 
  * the notional in USD (up) is only needed when size scaling is on.
  */
 function perpMarginFractions(market: MarketConfig, notionalScaled: bigint, unit: bigint): LevelWeights {
-  if (market.sizeScalingFactorWad === 0n) return market.marginFraction;
+  if (market.sizeScalingFactorWad === 0n || notionalScaled <= baseFractionsLimit(market, unit)) return market.marginFraction;
   return scaledMarginFractions(market, divUp(notionalScaled, unit));
+}
+
+/** Per market, the limit below; a market's configuration is immutable, so it is made once. */
+const baseFractionsLimits = new WeakMap<MarketConfig, bigint>();
+
+/**
+ * The largest |size| × mark (base units × price wad) at which the base fractions still bind:
+ * scaledMarginFractions returns them while ⌈ns / unit⌉ × WAD ≤ rootMax², that is while
+ * ns ≤ ⌊rootMax² / WAD⌋ × unit — no root and no division per position below it.
+ */
+function baseFractionsLimit(market: MarketConfig, unit: bigint): bigint {
+  let limit = baseFractionsLimits.get(market);
+  if (limit === undefined) {
+    const rootMax = baseFractionsRootMax(market);
+    limit = divDown(rootMax * rootMax, WAD) * unit;
+    baseFractionsLimits.set(market, limit);
+  }
+  return limit;
+}
+
+/** √(notional × WAD) up to which factor × root stays within both base fractions. */
+function baseFractionsRootMax(market: MarketConfig): bigint {
+  const { initialWad, maintenanceWad } = market.marginFraction;
+  return divDown(min(initialWad, maintenanceWad) * WAD, market.sizeScalingFactorWad);
 }
 
 /**
@@ -370,7 +394,7 @@ export function scaledMarginFractions(market: MarketConfig, notionalUsd: bigint)
   if (factorWad === 0n) return market.marginFraction;
   const { initialWad, maintenanceWad } = market.marginFraction;
   const radicand = notionalUsd * WAD;
-  const rootMax = divDown(min(initialWad, maintenanceWad) * WAD, factorWad);
+  const rootMax = baseFractionsRootMax(market);
   if (radicand <= rootMax * rootMax) return market.marginFraction;
   const scaledWad = mulDivUp(factorWad, sqrtUp(radicand), WAD);
   return { initialWad: max(initialWad, scaledWad), maintenanceWad: max(maintenanceWad, scaledWad) };
@@ -382,6 +406,7 @@ function levelHealth(assetsUsd: bigint, liabilitiesUsd: bigint): LevelHealth {
     assetsUsd,
     liabilitiesUsd,
     healthUsd: assetsUsd - liabilitiesUsd,
-    ratioWad: liabilitiesUsd === 0n ? null : divDown(assetsUsd * WAD, liabilitiesUsd),
+    // both sides are ≥ 0, so truncation is the floor
+    ratioWad: liabilitiesUsd === 0n ? null : (assetsUsd * WAD) / liabilitiesUsd,
   };
 }
