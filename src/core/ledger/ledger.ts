@@ -89,7 +89,7 @@ export class Ledger {
     // decided again (INV-4).
     if (decision.value.length === 0) throw new Error(`decide accepted ${command.kind} without events`);
     const sealed = sealBatch(this.nextSeq, this.lastHash, command, decision.value);
-    for (const event of sealed) this.apply(event);
+    for (const event of sealed) this.applyChained(event);
     return ok({ events: sealed, replayed: false, firstSeq: this.headSeq - sealed.length + 1, lastSeq: this.headSeq });
   }
 
@@ -102,6 +102,11 @@ export class Ledger {
     if (sealed.prevHash !== this.lastHash || eventHash(sealed) !== sealed.hash) {
       throw new LedgerIntegrityError(`event ${sealed.seq} does not match the hash chain`);
     }
+    this.applyChained(sealed);
+  }
+
+  /** Applies an event known to chain on: one the ledger sealed itself, or one `apply` verified. */
+  private applyChained(sealed: SealedEvent): void {
     evolve(this.state, sealed.event);
     if (this.state.halted === null) {
       const violation = checkNets(this.state);
