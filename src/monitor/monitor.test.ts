@@ -156,6 +156,26 @@ describe('RiskMonitor: what a move touches', () => {
 });
 
 describe('RiskMonitor: sweeps and statuses', () => {
+  it('a sweep that is first to see a funding or price change refreshes the numbers of accounts it keeps flagged', () => {
+    // long: 400 USDC (× 0.98) against 1 ETH-PERP bought at 3000; at 2760 the loss is 240 and the
+    // requirement 138: 392 / 378 ≈ 1.037, in warning. Funding and a small price move keep it there.
+    const book = new Book(
+      deposit('long', 'USDC', '400'),
+      deposit('short', 'USDC', '10000'),
+      trade({ market: 'ETH-PERP', price: '3000', size: '1', buyer: 'long', seller: 'short' }),
+      price('ETH', '2760'),
+    );
+    expect(book.monitor.status('long')).toMatchObject({ warning: true, liquidatable: false });
+    // Applied to the ledger only: the next thing the monitor sees of them is the sweep.
+    for (const command of [funding('ETH-PERP', '0.0001'), price('ETH', '2761')]) {
+      const outcome = book.ledger.execute(command);
+      if (!outcome.ok) throw new Error(outcome.error.code);
+    }
+    book.monitor.sweep(1);
+    expect(book.monitor.status('long')).toEqual(book.exact('long'));
+    expect(book.monitor.list('warning', 10).find((row) => row.account === 'long')).toEqual(book.exact('long'));
+  });
+
   it('a monitor started on an existing ledger decides nothing until its first sweep', () => {
     const ledger = Ledger.create(LEDGER_CONFIG, LEDGER_RISK_JSON);
     for (const command of [...STANDARD_PRICES, deposit('alice', 'ETH', '1'), withdraw('alice', 'USDC', '2200'), price('ETH', '2500')]) {

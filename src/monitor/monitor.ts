@@ -136,7 +136,13 @@ export class RiskMonitor {
    * (start-up, reconciliation). Returns the alerts that raises.
    */
   sweep(workers: number = this.sweepWorkers): Alert[] {
-    this.absorbTables();
+    const changes = this.absorbTables();
+    // Kept numbers of flagged accounts that moved prices or funding touched are out of date
+    // even where the sweep finds the same zone: the workers send those back.
+    if (changes !== 'reconfigured') {
+      for (const list of changes.moved) for (let at = 0; at < list.length; at++) this.markKeptStale(list.slots[at]!);
+      for (const slot of changes.reloaded) this.markKeptStale(slot);
+    }
     const state = this.ledger.state;
     const slotCount = this.index.slotCount;
     const { result, flagged } = this.pool.run(
@@ -280,6 +286,10 @@ export class RiskMonitor {
   /** Stops the monitor's own sweep workers. */
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.close();
+  }
+
+  private markKeptStale(slot: number): void {
+    if ((this.mask[slot]! & FLAGS) !== 0) this.stale[slot] = 1;
   }
 
   // ── Passes ─────────────────────────────────────────────────────────────────────────────
