@@ -4,14 +4,9 @@
  * keys are written sorted, so equal values always give equal text (for hashes).
  */
 
-/**
- * Canonical JSON text of a value that may contain bigints and Maps (Maps written as sorted
- * entries). Written straight to text, one pass, because every event is encoded for its hash
- * and for the store: the same bytes `JSON.stringify` gives for the value with its object keys
- * sorted (array-index keys first in numeric order, as a JavaScript object orders them).
- */
+/** Canonical JSON text of a value that may contain bigints and Maps (Maps written as sorted entries). */
 export function encodeCanonical(value: unknown): string {
-  return encodeValue(value) ?? 'null';
+  return JSON.stringify(toJsonValue(value));
 }
 
 /** Parses text written by encodeCanonical, restoring bigints (Maps stay entry arrays). */
@@ -26,57 +21,24 @@ export function decodeCanonical(text: string): unknown {
   });
 }
 
-/** The text of one value; undefined where JSON has none (an object member is then left out). */
-function encodeValue(value: unknown): string | undefined {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'bigint':
-      return `{"$n":"${value.toString()}"}`;
-    case 'boolean':
-      return value ? 'true' : 'false';
-    case 'number':
-      if (!Number.isSafeInteger(value)) throw new Error('encodeCanonical: only safe integers may be numbers');
-      return JSON.stringify(value);
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined;
-    case 'object':
-      if (value === null) return 'null';
-      if (value instanceof Map) return encodeMap(value);
-      if (Array.isArray(value)) return `[${value.map((item: unknown) => encodeValue(item) ?? 'null').join(',')}]`;
-      return encodeObject(value as Record<string, unknown>);
+function toJsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return { $n: value.toString() };
+  if (value instanceof Map) {
+    return [...value.entries()]
+      .sort(([a], [b]) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0))
+      .map(([key, entry]) => [key, toJsonValue(entry)]);
   }
-}
-
-function encodeMap(map: ReadonlyMap<unknown, unknown>): string {
-  const entries = [...map.entries()].sort(([a], [b]) => (String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0));
-  return `[${entries.map(([key, entry]) => `[${encodeValue(key) ?? 'null'},${encodeValue(entry) ?? 'null'}]`).join(',')}]`;
-}
-
-function encodeObject(record: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const key of canonicalKeyOrder(Object.keys(record))) {
-    const text = encodeValue(record[key]);
-    if (text !== undefined) parts.push(`${JSON.stringify(key)}:${text}`);
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(record).sort()) {
+      if (record[key] !== undefined) sorted[key] = toJsonValue(record[key]);
+    }
+    return sorted;
   }
-  return `{${parts.join(',')}}`;
-}
-
-/** Sorted, except that array-index keys come first in numeric order (how an object rebuilt in sorted order iterates). */
-function canonicalKeyOrder(keys: string[]): string[] {
-  keys.sort();
-  if (!keys.some(isArrayIndex)) return keys;
-  // Without leading zeros, a shorter index is a smaller one.
-  const indexes = keys.filter(isArrayIndex).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
-  return [...indexes, ...keys.filter((key) => !isArrayIndex(key))];
-}
-
-/** 2³² − 2, the largest array index. */
-const MAX_ARRAY_INDEX = '4294967294';
-
-function isArrayIndex(key: string): boolean {
-  if (!/^(0|[1-9][0-9]*)$/.test(key)) return false;
-  return key.length < MAX_ARRAY_INDEX.length || (key.length === MAX_ARRAY_INDEX.length && key <= MAX_ARRAY_INDEX);
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    throw new Error('encodeCanonical: only safe integers may be numbers');
+  }
+  return value;
 }
