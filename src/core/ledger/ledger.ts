@@ -54,8 +54,10 @@ export class Ledger {
   private nextSeq = 1;
   private lastHash = GENESIS_HASH;
   private readonly idempotency = new Map<string, IdempotencyEntry>();
-  /** The events of the latest accepted commands, oldest first (not snapshotted). */
+  /** The events of the latest accepted commands (not snapshotted). */
   private readonly recent = new Map<string, SealedEvent[]>();
+  private readonly recentKeys: (string | undefined)[] = [];
+  private recentNext = 0;
 
   private constructor(
     readonly state: LedgerState,
@@ -121,11 +123,13 @@ export class Ledger {
   private remember(sealed: SealedEvent): void {
     if (sealed.command !== undefined) {
       this.idempotency.set(sealed.key, { command: sealed.command, firstSeq: sealed.seq, lastSeq: sealed.seq });
+      // A ring of the latest keys: the one it overwrites leaves memory (iterating the map for
+      // its oldest key would walk every deleted entry before it).
+      const evicted = this.recentKeys[this.recentNext];
+      if (evicted !== undefined) this.recent.delete(evicted);
+      this.recentKeys[this.recentNext] = sealed.key;
+      this.recentNext = (this.recentNext + 1) % this.recentOutcomes;
       this.recent.set(sealed.key, [sealed]);
-      if (this.recent.size > this.recentOutcomes) {
-        const oldest = this.recent.keys().next();
-        if (oldest.done !== true) this.recent.delete(oldest.value);
-      }
       return;
     }
     const entry = this.idempotency.get(sealed.key);
