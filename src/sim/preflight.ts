@@ -202,16 +202,9 @@ export type PreflightError =
   /** The ledger's own rules on a configuration change refuse it (no removed asset, same decimals, …). */
   | { readonly code: 'LEDGER_WOULD_REFUSE'; readonly rejection: Rejection };
 
-export interface PreflightReportOptions {
-  /** The live ledger: read at the start, never changed. */
-  readonly ledger: Ledger;
-  /** The proposed configuration file's JSON (risk.json, optionally with `oracle`). */
-  readonly proposedJson: unknown;
-  /** Scenarios to replay; default the five built-in ones. */
-  readonly scenarios?: readonly string[];
+export interface PreflightReportOptions extends Omit<PreflightOptions, 'startMs'> {
   /** The edge's clock (ms since the epoch): replays start at it, or after the latest time the ledger has seen. */
   readonly nowMs: number;
-  readonly onScenario?: (scenario: string) => void;
 }
 
 /** The proposed configuration validated as a pre-flight reads it: risk and oracle sections. */
