@@ -4,7 +4,7 @@
  * Bounded: the newest `max` are kept in memory; older ones stay in the event log.
  */
 import type { RiskConfig } from '../core/config.ts';
-import type { LiquidationCompleted, LiquidationStepEventType } from '../core/ledger/events.ts';
+import { isLiquidationStep, type LiquidationCompleted, type LiquidationStepEventType } from '../core/ledger/events.ts';
 import type { SealedEvent } from '../core/ledger/ledger.ts';
 import { explainLiquidation } from '../core/liquidation/explain.ts';
 
@@ -15,14 +15,6 @@ export interface LiquidationRecord {
   readonly explanation: string;
 }
 
-const STEP_TYPES: ReadonlySet<string> = new Set([
-  'PositionLiquidated',
-  'CollateralSeized',
-  'InsuranceCovered',
-  'PositionDeleveraged',
-  'BadDebtSocialized',
-  'AuctionStarted',
-]);
 
 export class LiquidationHistory {
   private readonly records: LiquidationRecord[] = [];
@@ -35,7 +27,7 @@ export class LiquidationHistory {
     const added: LiquidationRecord[] = [];
     let steps: LiquidationStepEventType[] = [];
     for (const { event, seq } of events) {
-      if (STEP_TYPES.has(event.type)) steps.push(event as LiquidationStepEventType);
+      if (isLiquidationStep(event)) steps.push(event);
       if (event.type !== 'LiquidationCompleted') continue;
       const record = { seq, steps, completed: event, explanation: explainLiquidation(steps, event, config) };
       this.records.push(record);

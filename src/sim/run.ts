@@ -9,7 +9,7 @@
  */
 import { abs, formatDecimal, mulDivDown, WAD_DECIMALS } from '../core/fixed.ts';
 import { evaluateAccount } from '../core/health.ts';
-import type { LedgerEvent, LiquidationCompleted, LiquidationStepEventType } from '../core/ledger/events.ts';
+import { isLiquidationStep, type LedgerEvent, type LiquidationCompleted, type LiquidationStepEventType } from '../core/ledger/events.ts';
 import { checkInvariants } from '../core/ledger/invariants.ts';
 import { accountView, isSystemAccount, SYSTEM, type LedgerState } from '../core/ledger/state.ts';
 import { auctionPrice, staleness } from '../core/liquidation/auction.ts';
@@ -129,14 +129,6 @@ export const RATIO_EDGES = [1, 1.05, 1.1, 1.25, 1.5, 2, 3, 5] as const;
 export const RATIO_BUCKET_LABELS = ['< 1', '1–1.05', '1.05–1.1', '1.1–1.25', '1.25–1.5', '1.5–2', '2–3', '3–5', '≥ 5', 'no debt'] as const;
 
 const LARGEST_KEPT = 20;
-const STEP_TYPES: ReadonlySet<string> = new Set([
-  'PositionLiquidated',
-  'CollateralSeized',
-  'InsuranceCovered',
-  'PositionDeleveraged',
-  'BadDebtSocialized',
-  'AuctionStarted',
-]);
 /** A keeper bids when the auction asks at most this share of the oracle price. */
 const KEEPER_DISCOUNT = 0.98;
 
@@ -312,7 +304,7 @@ class Run {
     const touched = new Set<string>();
     let completed: LiquidationCompleted | null = null;
     for (const event of events) {
-      if (STEP_TYPES.has(event.type)) steps.push(event as LiquidationStepEventType);
+      if (isLiquidationStep(event)) steps.push(event);
       switch (event.type) {
         case 'PositionDeleveraged': {
           this.totals.deleveragingEvents += 1;

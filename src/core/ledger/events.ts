@@ -137,6 +137,20 @@ export type LiquidationStepEventType =
   | BadDebtSocialized
   | AuctionStarted;
 
+const LIQUIDATION_STEP_TYPES: ReadonlySet<LedgerEvent['type']> = new Set<LiquidationStepEventType['type']>([
+  'PositionLiquidated',
+  'CollateralSeized',
+  'InsuranceCovered',
+  'PositionDeleveraged',
+  'BadDebtSocialized',
+  'AuctionStarted',
+]);
+
+/** One step of a liquidation (the events a LiquidationCompleted closes). */
+export function isLiquidationStep(event: LedgerEvent): event is LiquidationStepEventType {
+  return LIQUIDATION_STEP_TYPES.has(event.type);
+}
+
 /** A taker bought part of a lot: it paid `cost` of the debt asset, `repaid` of it to the account's debt. */
 export interface AuctionTaken {
   readonly type: 'AuctionTaken';
