@@ -3,6 +3,7 @@
  * asset's guarded price (or its health) changes, the ledger records it with a price command.
  * A periodic sweep catches prices that go stale with no update at all.
  */
+import { priceCommandFor } from '../oracle/ledger-price.ts';
 import type { Oracle, PriceUpdate } from '../oracle/oracle.ts';
 import type { Engine } from './engine.ts';
 
@@ -47,27 +48,8 @@ export class PriceBridge {
     if (!guarded.ok) return { healthy: false, reasons: [guarded.error.code] };
     const price = guarded.value;
     const ledger = this.engine.ledger;
-    const current = ledger.state.prices.get(asset);
-    const unchanged =
-      current !== undefined &&
-      current.priceWad === price.priceWad &&
-      current.confidenceWad === price.confidenceWad &&
-      current.stablePriceWad === price.stablePriceWad &&
-      current.markPriceWad === price.markPriceWad &&
-      ledger.state.unhealthyPrices.has(asset) === !price.healthy;
-    if (!unchanged) {
-      await this.engine.submit({
-        kind: 'price',
-        idempotencyKey: `price:${asset}:${ledger.headSeq + 1}`,
-        asset,
-        priceWad: price.priceWad,
-        confidenceWad: price.confidenceWad,
-        stablePriceWad: price.stablePriceWad,
-        markPriceWad: price.markPriceWad,
-        healthy: price.healthy,
-        reasons: price.reasons,
-      });
-    }
+    const command = priceCommandFor(ledger.state, price, `price:${asset}:${ledger.headSeq + 1}`);
+    if (command !== null) await this.engine.submit(command);
     return { healthy: price.healthy, reasons: price.reasons };
   }
 }

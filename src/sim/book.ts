@@ -14,6 +14,7 @@ import { Ledger, type Outcome, type SealedEvent } from '../core/ledger/ledger.ts
 import type { Rejection } from '../core/ledger/rejections.ts';
 import type { Result } from '../core/result.ts';
 import type { OracleConfig } from '../oracle/config.ts';
+import { priceCommandFor } from '../oracle/ledger-price.ts';
 import { Oracle } from '../oracle/oracle.ts';
 
 export class Book {
@@ -102,28 +103,10 @@ export class PriceFeeder {
     const guarded = this.oracle.guarded(asset, nowMs);
     if (!guarded.ok) return;
     const price = guarded.value;
-    const state = this.book.ledger.state;
-    const current = state.prices.get(asset);
-    const unchanged =
-      current !== undefined &&
-      current.priceWad === price.priceWad &&
-      current.confidenceWad === price.confidenceWad &&
-      current.stablePriceWad === price.stablePriceWad &&
-      current.markPriceWad === price.markPriceWad &&
-      state.unhealthyPrices.has(asset) === !price.healthy;
-    if (unchanged) return;
+    const command = priceCommandFor(this.book.ledger.state, price, `sim:price:${asset}:${this.book.ledger.headSeq + 1}`);
+    if (command === null) return;
     if (!price.healthy) this.unhealthyRecords += 1;
-    const result = this.book.execute({
-      kind: 'price',
-      idempotencyKey: `sim:price:${asset}:${this.book.ledger.headSeq + 1}`,
-      asset,
-      priceWad: price.priceWad,
-      confidenceWad: price.confidenceWad,
-      stablePriceWad: price.stablePriceWad,
-      markPriceWad: price.markPriceWad,
-      healthy: price.healthy,
-      reasons: price.reasons,
-    });
+    const result = this.book.execute(command);
     if (!result.ok) throw new Error(`simulator: price command for ${asset} refused (${result.error.code})`);
   }
 }
