@@ -18,7 +18,7 @@
  * Floats draw the population (a model, like the simulated feed); every amount becomes base
  * units on bigint before it reaches a command.
  */
-import type { RiskConfig } from '../core/config.ts';
+import type { AssetConfig, RiskConfig } from '../core/config.ts';
 import { max, mulDivDown, WAD } from '../core/fixed.ts';
 import type { Command } from '../core/ledger/commands.ts';
 import { Xoshiro128 } from '../oracle/feeds/simulated.ts';
@@ -170,28 +170,23 @@ export function buildPopulation(options: PopulationOptions): Population {
       continue;
     }
     const usd = sizeUsd();
-    if (draw < SHARE_PERP + SHARE_LONG_BORROWER && longCollateral.length > 0) {
-      const collateral = pick(longCollateral);
-      const debt = pick(debtsFor(collateral, stableDebt));
+    const borrower = (kind: 'longBorrower' | 'shortBorrower', collateralList: readonly AssetConfig[], debtList: readonly AssetConfig[]): void => {
+      const collateral = pick(collateralList);
+      const debt = pick(debtsFor(collateral, debtList));
       const powerUsd = (usd * Number(collateral.collateral!.initialWad)) / Number(debt.liability!.initialWad);
       const borrowUsd = powerUsd * (BORROW_SHARE_MIN + BORROW_SHARE_SPAN * random.uniform());
       const commands = [deposit(id, collateral.id, units(collateral.id, usd)), borrow(id, debt.id, units(debt.id, borrowUsd))];
-      plans.push({ id, kind: 'longBorrower', commands: commands.filter(nonZero) });
+      plans.push({ id, kind, commands: commands.filter(nonZero) });
       expose(collateral.id, usd);
       expose(debt.id, borrowUsd);
       borrowedUsd += borrowUsd;
+    };
+    if (draw < SHARE_PERP + SHARE_LONG_BORROWER && longCollateral.length > 0) {
+      borrower('longBorrower', longCollateral, stableDebt);
       continue;
     }
     if (draw < SHARE_PERP + SHARE_LONG_BORROWER + SHARE_SHORT_BORROWER && shortCollateral.length > 0) {
-      const collateral = pick(shortCollateral);
-      const debt = pick(debtsFor(collateral, volatileDebt));
-      const powerUsd = (usd * Number(collateral.collateral!.initialWad)) / Number(debt.liability!.initialWad);
-      const borrowUsd = powerUsd * (BORROW_SHARE_MIN + BORROW_SHARE_SPAN * random.uniform());
-      const commands = [deposit(id, collateral.id, units(collateral.id, usd)), borrow(id, debt.id, units(debt.id, borrowUsd))];
-      plans.push({ id, kind: 'shortBorrower', commands: commands.filter(nonZero) });
-      expose(collateral.id, usd);
-      expose(debt.id, borrowUsd);
-      borrowedUsd += borrowUsd;
+      borrower('shortBorrower', shortCollateral, volatileDebt);
       continue;
     }
     const lendable = random.uniform() < 0.7 && stableCollateral.length > 0 ? stableCollateral : [...stableCollateral, ...volatileCollateral];
