@@ -22,6 +22,7 @@ import { parseDecimal } from '../src/core/fixed.ts';
 import { createApiKey } from '../src/service/auth.ts';
 import { startService, type RunningService } from '../src/service/service.ts';
 import type { LoadJob, LoadResult } from './http-load.ts';
+import { ETH_ASSET_JSON, USDC_ASSET_JSON } from '../test/fixtures.ts';
 
 const ACCOUNT_COUNT = 300;
 const WARMUP_S = 2;
@@ -37,26 +38,12 @@ const TICK_MS = 3_600_000;
 /** No new event for this long: the service has finished with a run's requests. */
 const QUIET_MS = 200;
 const LOAD_SCRIPT = fileURLToPath(new URL('./http-load.ts', import.meta.url));
-const USDC_DECIMALS = 6;
-const ETH_DECIMALS = 18;
 
 const RISK_CONFIG = {
   quote: 'USDC',
   assets: [
-    {
-      id: 'USDC',
-      decimals: USDC_DECIMALS,
-      collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
-      liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
-      liquidationPenalty: '0.02',
-    },
-    {
-      id: 'ETH',
-      decimals: ETH_DECIMALS,
-      collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
-      liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
+    USDC_ASSET_JSON,
+    ETH_ASSET_JSON,
   ],
 };
 
@@ -135,8 +122,8 @@ async function seed(service: RunningService): Promise<string[]> {
   for (const result of pushed) if (result.status !== 'accepted') throw new Error(`bench: price ${result.asset} refused`);
   const accounts = Array.from({ length: ACCOUNT_COUNT }, (_, index) => `bench-${index}`);
   const seeded = accounts.flatMap((account) => [
-    context.engine.submit({ kind: 'deposit', idempotencyKey: `seed:${account}:usdc`, account, asset: 'USDC', amount: units('10000', USDC_DECIMALS) }),
-    context.engine.submit({ kind: 'deposit', idempotencyKey: `seed:${account}:eth`, account, asset: 'ETH', amount: units('2', ETH_DECIMALS) }),
+    context.engine.submit({ kind: 'deposit', idempotencyKey: `seed:${account}:usdc`, account, asset: 'USDC', amount: units('10000', USDC_ASSET_JSON.decimals) }),
+    context.engine.submit({ kind: 'deposit', idempotencyKey: `seed:${account}:eth`, account, asset: 'ETH', amount: units('2', ETH_ASSET_JSON.decimals) }),
   ]);
   for (const result of await Promise.all(seeded)) if (!result.ok) throw new Error(`bench: seeding refused: ${result.error.code}`);
   return accounts;

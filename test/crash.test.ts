@@ -33,6 +33,7 @@ import { formatIssues } from '../src/core/input.ts';
 import { fromRecord } from '../src/store/record.ts';
 import { loadLedger } from '../src/store/recover.ts';
 import { SqliteStore } from '../src/store/sqlite.ts';
+import { ETH_ASSET_JSON, USDC_ASSET_JSON } from './fixtures.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(REPO, 'bin', 'collateral.js');
@@ -48,25 +49,11 @@ const REPLAY_PAGE_ROWS = 1_000;
 /** Small, so that kills land before, during and after snapshots, and restarts load them. */
 const SNAPSHOT_EVERY_EVENTS = 400;
 
-const USDC_DECIMALS = 6;
-const ETH_DECIMALS = 18;
 const RISK_CONFIG = {
   quote: 'USDC',
   assets: [
-    {
-      id: 'USDC',
-      decimals: USDC_DECIMALS,
-      collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
-      liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
-      liquidationPenalty: '0.02',
-    },
-    {
-      id: 'ETH',
-      decimals: ETH_DECIMALS,
-      collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
-      liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
+    USDC_ASSET_JSON,
+    ETH_ASSET_JSON,
   ],
 };
 
@@ -257,7 +244,7 @@ function commandPath(command: SentCommand): string {
 }
 
 function commandBody(command: SentCommand): Record<string, string> {
-  const decimals = command.asset === 'USDC' ? USDC_DECIMALS : ETH_DECIMALS;
+  const decimals = command.asset === 'USDC' ? USDC_ASSET_JSON.decimals : ETH_ASSET_JSON.decimals;
   return { asset: command.asset, amount: formatDecimal(command.amount, decimals), idempotencyKey: command.key };
 }
 

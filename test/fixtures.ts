@@ -47,25 +47,30 @@ export function account(config: RiskConfig, json: PortfolioJson): Account {
   return only;
 }
 
+/** examples/risk.json's USDC and ETH entries, which most test configurations share. */
+export const USDC_ASSET_JSON = {
+  id: 'USDC',
+  decimals: 6,
+  collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
+  liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
+  liquidationPenalty: '0.02',
+};
+
+export const ETH_ASSET_JSON = {
+  id: 'ETH',
+  decimals: 18,
+  collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
+  liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
+  liquidationPenalty: '0.05',
+};
+
 /** The configuration of examples/risk.json (DESIGN.md's example, with USDC and BTC added). */
 export const EXAMPLE_RISK_JSON = {
   quote: 'USDC',
   warningRatio: '1.1',
   assets: [
-    {
-      id: 'USDC',
-      decimals: 6,
-      collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
-      liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
-      liquidationPenalty: '0.02',
-    },
-    {
-      id: 'ETH',
-      decimals: 18,
-      collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
-      liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
+    USDC_ASSET_JSON,
+    ETH_ASSET_JSON,
     {
       id: 'BTC',
       decimals: 8,

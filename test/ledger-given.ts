@@ -34,7 +34,7 @@ import { Ledger, type Outcome } from '../src/core/ledger/ledger.ts';
 import type { Rejection, RejectionCode } from '../src/core/ledger/rejections.ts';
 import { accountView } from '../src/core/ledger/state.ts';
 import type { Result } from '../src/core/result.ts';
-import { units, wad } from './fixtures.ts';
+import { ETH_ASSET_JSON, units, USDC_ASSET_JSON, wad } from './fixtures.ts';
 
 /** Counter behind the default idempotency keys (declared first: the standard prices use it). */
 let keyCounter = 0;
@@ -55,11 +55,7 @@ export const LEDGER_RISK_JSON = {
   quote: 'USDC',
   assets: [
     {
-      id: 'USDC',
-      decimals: 6,
-      collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
-      liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
-      liquidationPenalty: '0.02',
+      ...USDC_ASSET_JSON,
       interest: {
         baseRate: '0.02',
         optimalUtilization: '0.8',
@@ -68,13 +64,7 @@ export const LEDGER_RISK_JSON = {
         reserveFactor: '0.1',
       },
     },
-    {
-      id: 'ETH',
-      decimals: 18,
-      collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
-      liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
+    ETH_ASSET_JSON,
     {
       id: 'BTC',
       decimals: 8,

@@ -27,6 +27,7 @@ import { loadLedger } from './recover.ts';
 import { maybeSnapshot } from './snapshot.ts';
 import { SqliteStore } from './sqlite.ts';
 import type { ApiKeyRecord, CommitInfo, EventStore, StoreOptions } from './store.ts';
+import { ETH_ASSET_JSON, USDC_ASSET_JSON } from '../../test/fixtures.ts';
 
 // ── Ledgers to store ──────────────────────────────────────────────────────────────────────
 
@@ -34,20 +35,8 @@ import type { ApiKeyRecord, CommitInfo, EventStore, StoreOptions } from './store
 const RISK_JSON = {
   quote: 'USDC',
   assets: [
-    {
-      id: 'USDC',
-      decimals: 6,
-      collateral: { initialWeight: '0.95', maintenanceWeight: '0.98' },
-      liability: { initialWeight: '1.05', maintenanceWeight: '1.02' },
-      liquidationPenalty: '0.02',
-    },
-    {
-      id: 'ETH',
-      decimals: 18,
-      collateral: { initialWeight: '0.80', maintenanceWeight: '0.85' },
-      liability: { initialWeight: '1.10', maintenanceWeight: '1.05' },
-      liquidationPenalty: '0.05',
-    },
+    USDC_ASSET_JSON,
+    ETH_ASSET_JSON,
   ],
   markets: [{ id: 'ETH-PERP', base: 'ETH', initialMarginFraction: '0.10', maintenanceMarginFraction: '0.05' }],
 };
