@@ -121,15 +121,7 @@ export function simulateMonteCarlo(options: MonteCarloRunOptions): Result<MonteC
   // The quote of a file's configuration may not be listed: it is then priced at 1 by the setup.
   const modelled = models.filter((model) => config.risk.assets.has(model.asset));
   const start: PriceFrame = { timestampMs: MONTE_CARLO_START_MS, prices: startPrices };
-  const setup = setupBook({
-    config,
-    start,
-    accounts: options.accounts,
-    seed: options.seed,
-    keepLog: false,
-    ...(options.funding !== undefined && { funding: options.funding }),
-    ...(options.impact !== undefined && { impact: options.impact }),
-  });
+  const setup = setupBook({ ...options, config, start, keepLog: false });
   const snapshot = setup.book.ledger.snapshot();
 
   const perPath: PathSummary[] = [];

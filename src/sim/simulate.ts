@@ -60,15 +60,7 @@ export function simulatePath(
   const { path, config } = options;
   const start = path.frames[0];
   if (start === undefined) throw new Error('simulatePath: empty path');
-  const setup = setupBook({
-    config,
-    start,
-    accounts: options.accounts,
-    seed: options.seed,
-    keepLog: options.keepLog ?? false,
-    ...(options.funding !== undefined && { funding: options.funding }),
-    ...(options.impact !== undefined && { impact: options.impact }),
-  });
+  const setup = setupBook({ ...options, config, start, keepLog: options.keepLog ?? false });
   const run = runPath({
     book: setup.book,
     feeder: setup.feeder,

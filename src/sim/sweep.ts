@@ -184,15 +184,7 @@ export function runSweep(options: {
   const { path, config, spec } = options;
   const start = path.frames[0];
   if (start === undefined) throw new Error('runSweep: empty path');
-  const setup = setupBook({
-    config,
-    start,
-    accounts: options.accounts,
-    seed: options.seed,
-    keepLog: false,
-    ...(options.funding !== undefined && { funding: options.funding }),
-    ...(options.impact !== undefined && { impact: options.impact }),
-  });
+  const setup = setupBook({ ...options, config, start, keepLog: false });
   const snapshot = setup.book.ledger.snapshot();
   const rows: SweepRow[] = spec.values.map((value, index) => {
     const changed = applyParameter(config.riskJson, spec.parameter, value);
